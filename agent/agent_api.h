@@ -1,0 +1,115 @@
+// Internal interfaces shared by the agent's subsystems (heap, threads, fds, server). Everything
+// here is hidden (the .so exports only the interposed libc/C++ symbols). Implemented by:
+//   guard.cc         the per-thread re-entrancy guard
+//   stack_capture.cc capture_stack()
+//   stack_table.cc   intern_stack()/stack_pcs()
+//   profile_out.cc   ProfileBuilder (raw-address pprof with mappings and build IDs)
+//   server.cc        register_route() and the loopback debug server
+// Thread safety: every function here may be called from any thread, including from inside an
+// interposed call; none may throw; none may call the interposed functions without holding a
+// ReentryGuard (so the agent's own work is never recorded and never recurses).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/profile/profile.h"
+
+#define LEAKSCOPE_HIDDEN __attribute__((visibility("hidden")))
+
+namespace leakscope::agent {
+
+// ---- re-entrancy ---------------------------------------------------------------------------
+// True while this thread is inside the agent (or inside a real allocator call made by it):
+// hooks then pass straight through to the real function and record nothing.
+LEAKSCOPE_HIDDEN bool in_agent();
+
+// RAII: marks the thread as inside the agent for its lifetime (nests).
+class LEAKSCOPE_HIDDEN ReentryGuard {
+ public:
+  ReentryGuard();
+  ~ReentryGuard();
+  ReentryGuard(const ReentryGuard&) = delete;
+  ReentryGuard& operator=(const ReentryGuard&) = delete;
+};
+
+// ---- stacks --------------------------------------------------------------------------------
+inline constexpr int kMaxFrames = 64;
+
+// Captures up to `max` return addresses of the caller, skipping `skip` innermost frames (the
+// agent's own). Never takes an agent lock; safe to call from any hook. Returns the count.
+LEAKSCOPE_HIDDEN int capture_stack(uintptr_t* pcs, int max, int skip);
+
+// Interns a stack in the bounded global table; returns its id (> 0), or 0 when the table is full
+// (the caller then counts the event under the overflow stack).
+LEAKSCOPE_HIDDEN uint32_t intern_stack(const uintptr_t* pcs, int n);
+
+// Copies the pcs of stack `id` into out (up to max); returns the count (0 for unknown ids).
+LEAKSCOPE_HIDDEN int stack_pcs(uint32_t id, uintptr_t* out, int max);
+
+// ---- profiles ------------------------------------------------------------------------------
+// Builds a raw-address pprof profile: samples over stacks of addresses, with the process's
+// mappings (path, offset, build ID) so that pprof, go tool pprof and the CLI symbolize it.
+// Call only with a ReentryGuard held (it allocates).
+class LEAKSCOPE_HIDDEN ProfileBuilder {
+ public:
+  ProfileBuilder(std::vector<ValueType> sample_types, ValueType period_type, int64_t period);
+  // `pcs` leaf first, as capture_stack() returns them (return addresses; the builder subtracts 1
+  // from non-leaf frames). Samples with equal stacks and labels are summed.
+  void add(const uintptr_t* pcs, int n, const std::vector<int64_t>& values,
+           const std::vector<Label>& labels = {});
+  // A sample at a pseudo-frame with a given name, e.g. "[leakscope: overflow]" or
+  // "[unknown origin]"; the frame is a symbolized location with no mapping.
+  void add_named(const std::string& frame, const std::vector<int64_t>& values,
+                 const std::vector<Label>& labels = {});
+  void set_default_sample_type(std::string type);
+  void add_comment(std::string comment);
+  Profile finish();  // attaches mappings from /proc/self/maps, compacts ids
+
+ private:
+  struct Impl;
+  Impl* impl_;
+ public:
+  ~ProfileBuilder();
+};
+
+// ---- debug server --------------------------------------------------------------------------
+struct HttpRequest {
+  std::string method;  // "GET", "POST"
+  std::string path;    // without the query, e.g. "/debug/pprof/heap"
+  std::string query;   // raw, without '?'
+  std::string body;
+  // Value of query parameter `key`, or `fallback`.
+  std::string param(const std::string& key, const std::string& fallback = "") const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using RouteHandler = void (*)(const HttpRequest&, HttpResponse&);
+
+// Registers a handler for an exact path. Call from a subsystem's init (before the server
+// starts); the index page at /debug/pprof/ lists every route registered with a description.
+LEAKSCOPE_HIDDEN void register_route(const char* path, const char* description,
+                                     RouteHandler handler);
+
+// ---- subsystems ----------------------------------------------------------------------------
+// Each tracker's init, called once by the agent's constructor in this order, after the real
+// functions are resolved and before the server starts. They register their routes.
+LEAKSCOPE_HIDDEN void heap_init();
+LEAKSCOPE_HIDDEN void threads_init();
+LEAKSCOPE_HIDDEN void fds_init();
+
+// Called in the child after fork() (from the agent's pthread_atfork handler): reset locks and
+// per-process state; the child keeps working with its own copy of the tables.
+LEAKSCOPE_HIDDEN void heap_after_fork_child();
+LEAKSCOPE_HIDDEN void threads_after_fork_child();
+LEAKSCOPE_HIDDEN void fds_after_fork_child();
+
+}  // namespace leakscope::agent

@@ -1,0 +1,29 @@
+// pprof wire codec: gzip'd (or raw) protobuf <-> Profile. Hand-written, small, no libprotobuf,
+// so the agent can link it. See pprof_codec.cc for the wire details.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/profile/profile.h"
+#include "core/util/result.h"
+
+namespace leakscope {
+
+// Decodes a profile from bytes that are gzip'd protobuf or raw protobuf (sniffed by the gzip
+// magic). Fields may come in any order (the string table may come last); unknown fields are
+// skipped. Errors say what is wrong and where ("location 7: function 3 does not exist").
+Result<Profile> decode_profile(std::span<const uint8_t> bytes);
+
+// Reads and decodes a file; errors are prefixed with the path.
+Result<Profile> read_profile_file(const std::string& path);
+
+// Encodes to protobuf, gzip'd unless gzip is false. Output opens in `pprof` and `go tool pprof`.
+std::vector<uint8_t> encode_profile(const Profile& profile, bool gzip = true);
+
+// Writes atomically (temporary file + rename), so a reader never sees half a profile.
+Result<void> write_profile_file(const std::string& path, const Profile& profile);
+
+}  // namespace leakscope
