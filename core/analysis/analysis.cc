@@ -1,0 +1,251 @@
+// analyze(): every site series through judge(), then the whole-process figures. See analysis.h.
+//
+// Totals are judged only where they say something the sites do not: a signal read without
+// stacks (/proc threads and fds, RSS on a proc-only watch) becomes a finding with an empty site.
+// RSS beside a heap profile is never a "leak" on its own: either the live heap explains it (then
+// the heap sites carry the finding), or the heap came back and RSS did not -- retention, the
+// allocator keeping freed pages -- or neither, which is reported as inconclusive.
+#include "core/analysis/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/analysis/sites.h"
+#include "core/analysis/trend.h"
+
+namespace leakscope::analysis {
+namespace {
+
+int rank(Verdict v) { return static_cast<int>(v); }
+
+double max_finite(const std::vector<double>& v) {
+  double m = 0;
+  for (double d : v)
+    if (!std::isnan(d)) m = std::max(m, d);
+  return m;
+}
+
+double first_finite(const std::vector<double>& v) {
+  for (double d : v)
+    if (!std::isnan(d)) return d;
+  return 0;
+}
+
+double last_finite(const std::vector<double>& v) {
+  for (auto it = v.rbegin(); it != v.rend(); ++it)
+    if (!std::isnan(*it)) return *it;
+  return NAN;
+}
+
+std::string evidence_of(const Judgement& j, Signal s, double floor) {
+  const char* unit = unit_of(s);
+  std::string e = "grew " + human(j.growth, unit) + " over the " +
+                  std::to_string(static_cast<long>(std::lround(j.load_s))) +
+                  " s load (Mann-Kendall p=" + format_p(j.p_load) + ", Theil-Sen " +
+                  human(j.growth_per_s, unit) + "/s; second half p=" + format_p(j.p_late) +
+                  ", noise floor " + human(floor, unit) + ")";
+  if (!std::isnan(j.returned)) {
+    double kept = std::clamp(1 - j.returned, 0.0, 9.99);
+    e += "; cooldown kept " + std::to_string(static_cast<int>(std::lround(kept * 100))) + "%";
+  }
+  return e + ": " + j.reason;
+}
+
+Finding finding_of(const Judgement& j, Signal s, double floor, const RunSeries& run,
+                   const std::vector<double>& values) {
+  Finding f;
+  f.kind = s;
+  f.verdict = j.verdict;
+  f.growth = j.growth;
+  f.growth_per_s = j.growth_per_s;
+  f.confidence = std::clamp(j.confidence, 0.0, 1.0);
+  f.evidence = evidence_of(j, s, floor);
+  f.t_s = run.t_s;
+  f.values = values;
+  return f;
+}
+
+Judgement judge_values(const RunSeries& run, const std::vector<double>& v, double floor,
+                       const JudgeOptions& o) {
+  return judge(SeriesView{run.t_s, v, run.phase}, floor, o);
+}
+
+std::string retention_advice(bool go) {
+  if (go)
+    return "Go returns freed heap to the OS lazily: GOMEMLIMIT or a lower GOGC bound it, "
+           "debug.FreeOSMemory() returns it now";
+  return "the allocator kept freed pages: with glibc set MALLOC_TRIM_THRESHOLD_ (e.g. 131072) or "
+         "call malloc_trim(0) after bursts, and MALLOC_ARENA_MAX=2 to cap per-thread arenas; with "
+         "jemalloc lower dirty_decay_ms (MALLOC_CONF=dirty_decay_ms:1000)";
+}
+
+// RSS against the live heap: retention, an unexplained rise, or nothing to say.
+void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
+  auto rss = run.totals.find(Signal::kRss);
+  if (rss == run.totals.end()) return;
+  const auto& v = rss->second;
+  double floor = noise_floor(Signal::kRss, max_finite(v), first_finite(v), run.sampling_rate);
+  Judgement r = judge_values(run, v, floor, o.judge);
+  auto heap = run.totals.find(Signal::kHeap);
+  if (heap == run.totals.end()) {
+    if (r.verdict != Verdict::kNoLeak || r.worth_showing)
+      out.findings.push_back(finding_of(r, Signal::kRss, floor, run, v));
+    return;
+  }
+  double heap_floor =
+      noise_floor(Signal::kHeap, max_finite(heap->second), 0, run.sampling_rate);
+  Judgement h = judge_values(run, heap->second, heap_floor, o.judge);
+  if (std::isnan(r.returned) || r.growth < floor) return;
+  double rss_kept = r.growth * (1 - r.returned);
+  double heap_kept = std::isnan(h.returned) ? h.growth : h.growth * (1 - h.returned);
+  if (rss_kept >= floor && heap_kept < 0.5 * rss_kept) {
+    Finding f = finding_of(r, Signal::kRss, floor, run, v);
+    f.verdict = Verdict::kRetention;
+    f.confidence = std::clamp(1 - std::max(0.0, r.returned), 0.0, 1.0);
+    f.evidence = "RSS grew " + human(r.growth, "bytes") + " under load and kept " +
+                 human(rss_kept, "bytes") + " in cooldown while the live heap kept " +
+                 human(std::max(0.0, heap_kept), "bytes") + ": retention, not a leak; " +
+                 retention_advice(run.go_runtime);
+    out.findings.push_back(std::move(f));
+  } else if (r.verdict == Verdict::kLeak && h.verdict != Verdict::kLeak &&
+             heap_kept < 0.5 * rss_kept) {
+    Finding f = finding_of(r, Signal::kRss, floor, run, v);
+    f.verdict = Verdict::kInconclusive;
+    f.evidence += "; the live heap did not grow with it (memory outside the profiled allocator?)";
+    out.findings.push_back(std::move(f));
+  }
+}
+
+void add_forecasts(const RunSeries& run, std::vector<Finding>& findings) {
+  if (!run.limit_bytes) return;
+  auto usage_of = [&](Signal s) {
+    auto it = run.totals.find(s);
+    return it == run.totals.end() ? NAN : last_finite(it->second);
+  };
+  double usage = usage_of(Signal::kRss);
+  if (std::isnan(usage)) usage = usage_of(Signal::kHeap);
+  if (std::isnan(usage)) usage = 0;
+  for (Finding& f : findings) {
+    if (f.verdict != Verdict::kLeak || std::string(unit_of(f.kind)) != "bytes") continue;
+    if (f.growth_per_s <= 0) continue;
+    f.forecast_s_to_limit = std::max(0.0, (*run.limit_bytes - usage) / f.growth_per_s);
+  }
+}
+
+std::string site_name(const Finding& f) {
+  return f.site.function.empty() ? std::string("(process)") : f.site.function;
+}
+
+std::string summarize(const Analysis& a) {
+  std::vector<const Finding*> leaks, retention, unsure;
+  for (const Finding& f : a.findings) {
+    if (f.suppressed) continue;
+    if (f.verdict == Verdict::kLeak) leaks.push_back(&f);
+    if (f.verdict == Verdict::kRetention) retention.push_back(&f);
+    if (f.verdict == Verdict::kInconclusive) unsure.push_back(&f);
+  }
+  auto list = [](const std::vector<const Finding*>& fs) {
+    std::string s;
+    for (size_t i = 0; i < fs.size() && i < 3; ++i) {
+      const Finding& f = *fs[i];
+      s += (i ? "; " : "") + site_name(f) + " (" + to_string(f.kind) + ", +" +
+           human(f.growth, unit_of(f.kind)) + ", " + human(f.growth_per_s, unit_of(f.kind)) +
+           "/s)";
+    }
+    if (fs.size() > 3) s += "; and " + std::to_string(fs.size() - 3) + " more";
+    return s;
+  };
+  if (!leaks.empty())
+    return std::to_string(leaks.size()) + (leaks.size() == 1 ? " leak" : " leaks") +
+           " under load: " + list(leaks);
+  if (!retention.empty()) return "no leak; the allocator retained memory: " + list(retention);
+  if (!unsure.empty()) return "inconclusive: " + list(unsure);
+  return "no leak: nothing grew under load beyond the noise and stayed";
+}
+
+}  // namespace
+
+Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
+  Analysis out;
+  std::map<Signal, bool> has_sites;
+  for (const SiteSeries& s : run.sites) {
+    has_sites[s.signal] = true;
+    double floor = noise_floor(s.signal, max_finite(s.values), first_finite(s.values),
+                               run.sampling_rate);
+    Judgement j = judge_values(run, s.values, floor, o.judge);
+    if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
+    Finding f = finding_of(j, s.signal, floor, run, s.values);
+    f.stack = s.stack;
+    if (s.site < s.stack.size()) f.site = s.stack[s.site];
+    out.findings.push_back(std::move(f));
+  }
+  for (const auto& [signal, values] : run.totals) {
+    if (signal == Signal::kRss || has_sites[signal]) continue;
+    double floor = noise_floor(signal, max_finite(values), first_finite(values),
+                               run.sampling_rate);
+    Judgement j = judge_values(run, values, floor, o.judge);
+    if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
+    out.findings.push_back(finding_of(j, signal, floor, run, values));
+  }
+  judge_rss(run, o, out);
+  if (run.sites.empty()) out.notes.push_back("no stacks: /proc figures only");
+  add_forecasts(run, out.findings);
+  apply_suppressions(o.suppressions, out.findings);
+
+  std::stable_sort(out.findings.begin(), out.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     if (a.suppressed != b.suppressed) return b.suppressed;
+                     if (a.verdict != b.verdict) return rank(a.verdict) < rank(b.verdict);
+                     if (a.confidence != b.confidence) return a.confidence > b.confidence;
+                     return a.growth > b.growth;
+                   });
+  size_t shown = 0;
+  std::erase_if(out.findings, [&](const Finding& f) {
+    return f.verdict == Verdict::kNoLeak && ++shown > o.max_no_leak_shown;
+  });
+  out.verdict = Verdict::kNoLeak;
+  for (const Finding& f : out.findings)
+    if (!f.suppressed && rank(f.verdict) < rank(out.verdict)) out.verdict = f.verdict;
+  out.summary = summarize(out);
+  return out;
+}
+
+void SiteSeriesBuilder::mark_present(size_t i, Signal signal) {
+  auto& p = present_[signal];
+  p.resize(snapshots_, false);
+  if (i < snapshots_) p[i] = true;
+}
+
+void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack,
+                            double value) {
+  if (i >= snapshots_) return;
+  mark_present(i, signal);
+  size_t at = site_index(stack);
+  std::string key = stack.empty() ? std::string("(no stack)") : site_key(stack[at]);
+  Site& s = sites_[{signal, key}];
+  if (s.series.values.empty()) {
+    s.series.signal = signal;
+    s.series.values.assign(snapshots_, 0.0);
+  }
+  s.series.values[i] += value;
+  if (s.best_value < 0 || i > s.best_snapshot || (i == s.best_snapshot && value > s.best_value)) {
+    s.best_snapshot = i;
+    s.best_value = value;
+    s.series.stack = stack;
+    s.series.site = at;
+  }
+}
+
+std::vector<SiteSeries> SiteSeriesBuilder::finish() const {
+  std::vector<SiteSeries> out;
+  for (const auto& [key, site] : sites_) {
+    SiteSeries s = site.series;
+    const auto& present = present_.at(key.first);
+    for (size_t i = 0; i < snapshots_; ++i)
+      if (!present[i]) s.values[i] = NAN;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace leakscope::analysis

@@ -1,0 +1,77 @@
+// The analysis of a run: per-site series in, findings and a verdict out. A run is a sequence of
+// snapshots, each with a time and a phase (baseline, load, cooldown, or watch); for each signal,
+// the CLI turns every snapshot's profile into per-site values (SiteSeriesBuilder) and reads the
+// process figures into totals. analyze() then judges every series (judge.h), names retention
+// (RSS held while the live heap came back), forecasts the time to the memory limit, applies
+// suppressions and orders the findings. It knows nothing of processes, files or HTTP.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/analysis/finding.h"
+#include "core/analysis/judge.h"
+#include "core/analysis/suppress.h"
+
+namespace leakscope::analysis {
+
+// One site of one signal over the run. values[i] belongs to snapshot i; NaN where that
+// snapshot has no profile of this signal (0 where it has one without this site).
+struct SiteSeries {
+  Signal signal = Signal::kHeap;
+  std::vector<Frame> stack;  // a representative stack, leaf first
+  size_t site = 0;           // index of the site frame in stack
+  std::vector<double> values;
+};
+
+struct RunSeries {
+  std::vector<double> t_s;    // seconds since the first snapshot
+  std::vector<Phase> phase;   // one per snapshot
+  double sampling_rate = 0;   // heap/mmap profiles' mean bytes between samples; <= 1: exact
+  std::vector<SiteSeries> sites;
+  // Whole-process figures per snapshot (NaN = missed): any of heap, mmap, threads, fds,
+  // goroutines, rss. Only the signals that were read.
+  std::map<Signal, std::vector<double>> totals;
+  std::optional<double> limit_bytes;
+  bool go_runtime = false;  // the target is a Go program (retention advice differs)
+};
+
+struct AnalysisOptions {
+  JudgeOptions judge;
+  Suppressions suppressions;
+  size_t max_no_leak_shown = 12;  // no-leak findings kept to show what was examined
+};
+
+struct Analysis {
+  Verdict verdict = Verdict::kNoLeak;
+  std::string summary;  // one line a person reads first
+  std::vector<Finding> findings;
+  std::vector<std::string> notes;
+};
+
+Analysis analyze(const RunSeries& run, const AnalysisOptions& options = {});
+
+// Accumulates per-site values snapshot by snapshot. Stacks of the same site (same site frame)
+// are summed; the representative stack is the largest contributor at the latest snapshot.
+class SiteSeriesBuilder {
+ public:
+  explicit SiteSeriesBuilder(size_t snapshots) : snapshots_(snapshots) {}
+  // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
+  void mark_present(size_t i, Signal signal);
+  void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value);
+  std::vector<SiteSeries> finish() const;
+
+ private:
+  struct Site {
+    SiteSeries series;
+    size_t best_snapshot = 0;
+    double best_value = -1;
+  };
+  size_t snapshots_;
+  std::map<std::pair<Signal, std::string>, Site> sites_;
+  std::map<Signal, std::vector<bool>> present_;
+};
+
+}  // namespace leakscope::analysis

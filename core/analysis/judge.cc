@@ -1,0 +1,189 @@
+// The decision rule: is this series a leak?
+//
+// The noise model. A heap site's series is an estimate, not a measurement: the agent (and Go's
+// runtime) records an allocation with probability 1 - exp(-size/R), R the sampling rate (512 KiB
+// by default), and scales each recorded one back up. A site holding B live bytes is therefore
+// seen as roughly Poisson(B/R) samples of R bytes each: its estimate has a standard deviation of
+// about sqrt(B*R). Two things follow. A site whose live set churns (request buffers allocated and
+// freed) wanders by a few R between snapshots for no reason at all; and a growth smaller than a
+// handful of R cannot be told from that wander. So the rule never compares two snapshots: it
+// asks a rank test (Mann-Kendall) whether the series rises *consistently* across the whole load
+// phase, at a strict level (alpha = 1e-3, chosen because a run tests hundreds of sites), and it
+// ignores any growth below a floor of max(4 R, 3 sqrt(B R)) -- three standard deviations of the
+// wander, and never less than four samples' worth. Counts (threads, fds, goroutines) have no
+// sampling noise but do have load noise (connections in flight), so their floor is a few units
+// or a tenth of the baseline. RSS moves in pages and allocator chunks: its floor is 4 MiB or 5%.
+//
+// Why a steady cache is not a leak. A cache without eviction and a bounded key space grows
+// while it fills and then stays flat however long the load goes on; a leak keeps growing as long
+// as requests keep coming. Over the whole load both rise, so the rule looks again at the second
+// half of the load on its own: a leak is still rising there (Mann-Kendall at 0.1, and at least a
+// quarter of the total growth happens in it), a filled cache is not. This is the one place where
+// a longer load helps: a cache still filling at the end of the load looks like a leak, and the
+// only cure is a load long enough to fill it (the evidence sentence says how much grew when).
+//
+// Why cooldown matters. Memory held by requests in flight, connection buffers and pools that
+// grow with concurrency rises under load too, and goes away when the load stops. A leak does
+// not: the rule requires the level in the second half of the cooldown to keep more than half of
+// what the load added. A run without cooldown (watch) judges on the trend alone.
+//
+// Confidence is the product of the evidence: (1 - p_load) (1 - p_late) (1 - e^(-growth/floor))
+// (share kept in cooldown), so every weak link shows in the number.
+#include "core/analysis/judge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/analysis/trend.h"
+
+namespace leakscope::analysis {
+namespace {
+
+struct Window {
+  std::vector<double> t, x;
+};
+
+Window slice(const Window& w, size_t from, size_t to) {
+  Window out;
+  for (size_t i = from; i < to && i < w.x.size(); ++i) {
+    out.t.push_back(w.t[i]);
+    out.x.push_back(w.x[i]);
+  }
+  return out;
+}
+
+// The series split by phase: baseline, the load window (the last baseline point, then every
+// load point) and cooldown. A watch run is all "load" and has no cooldown.
+struct Phases {
+  Window baseline, load, cooldown;
+};
+
+Phases split(const SeriesView& s) {
+  Phases p;
+  for (size_t i = 0; i < s.x.size() && i < s.t.size() && i < s.phase.size(); ++i) {
+    if (std::isnan(s.x[i])) continue;
+    Window& w = s.phase[i] == Phase::kBaseline   ? p.baseline
+                : s.phase[i] == Phase::kCooldown ? p.cooldown
+                                                 : p.load;
+    w.t.push_back(s.t[i]);
+    w.x.push_back(s.x[i]);
+  }
+  if (!p.baseline.x.empty() && !p.load.x.empty()) {
+    p.load.t.insert(p.load.t.begin(), p.baseline.t.back());
+    p.load.x.insert(p.load.x.begin(), p.baseline.x.back());
+  }
+  return p;
+}
+
+double median_of(const std::vector<double>& v, size_t from, size_t to) {
+  to = std::min(to, v.size());
+  if (from >= to) return NAN;
+  return median(std::span<const double>(v.data() + from, to - from));
+}
+
+}  // namespace
+
+double noise_floor(Signal signal, double level, double baseline, double sampling_rate) {
+  level = std::max(level, 0.0);
+  switch (signal) {
+    case Signal::kHeap:
+    case Signal::kMmap: {
+      if (sampling_rate <= 1) return signal == Signal::kHeap ? 64 * 1024.0 : 256 * 1024.0;
+      double r = sampling_rate;
+      return std::max(4 * r, 3 * std::sqrt(std::max(level, r) * r));
+    }
+    case Signal::kRss:
+      return std::max(4.0 * 1024 * 1024, 0.05 * std::max(baseline, 0.0));
+    case Signal::kThreads:
+    case Signal::kFds:
+    case Signal::kGoroutines:
+    case Signal::kMetrics:
+      return std::max(4.0, 0.1 * std::max(baseline, 0.0));
+  }
+  return 0;
+}
+
+Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
+  Judgement j;
+  Phases p = split(series);
+  const Window& w = p.load;
+  const size_t n = w.x.size();
+  if (n < 2) {
+    j.verdict = Verdict::kInconclusive;
+    j.reason = "too few snapshots under load";
+    return j;
+  }
+  const size_t k = std::max<size_t>(2, n / 5);
+  j.start_level = p.baseline.x.empty() ? median_of(w.x, 0, k) : median(p.baseline.x);
+  j.end_level = median_of(w.x, n - std::min(k, n), n);
+  j.growth = j.end_level - j.start_level;
+  j.load_s = w.t.back() - w.t.front();
+  j.growth_per_s = theil_sen_slope(w.t, w.x);
+  MannKendall mk = mann_kendall(w.x);
+  j.p_load = mk.p;
+
+  const size_t half = n / 2;
+  Window late = slice(w, half, n);
+  j.p_late = mann_kendall(late.x).p;
+  double mid_level = median_of(w.x, half >= k ? half - k : 0, half);
+  double late_growth = j.end_level - mid_level;
+  bool sustained = j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth &&
+                   late_growth >= floor / 2;
+
+  if (!p.cooldown.x.empty() && j.growth > 0) {
+    const auto& c = p.cooldown.x;
+    double cool_level = median_of(c, c.size() / 2, c.size());
+    j.returned = (j.end_level - cool_level) / j.growth;
+  }
+  bool kept = std::isnan(j.returned) || j.returned < o.returned_max;
+
+  double g = j.growth > 0 ? 1 - std::exp(-j.growth / floor) : 0;
+  double r = std::isnan(j.returned) ? 0.8 : std::clamp(1 - std::max(0.0, j.returned), 0.0, 1.0);
+  double leak_confidence = (1 - j.p_load) * (1 - j.p_late) * g * r;
+  j.worth_showing = j.growth >= floor;
+
+  auto decide = [&](Verdict v, std::string reason) {
+    j.verdict = v;
+    j.reason = std::move(reason);
+    j.confidence = v == Verdict::kLeak ? leak_confidence : 1 - leak_confidence;
+    return j;
+  };
+  if (j.growth < floor) return decide(Verdict::kNoLeak, "within the noise floor");
+  if (n < o.min_points && kept)
+    return decide(Verdict::kInconclusive, "too few snapshots under load to tell a trend");
+  if (mk.p >= o.alpha) return decide(Verdict::kNoLeak, "no consistent trend under load");
+  if (!sustained) return decide(Verdict::kNoLeak, "filled, then stayed flat under load");
+  if (!kept) return decide(Verdict::kNoLeak, "came back in cooldown");
+  return decide(Verdict::kLeak, std::isnan(j.returned) ? "still growing at the end"
+                                                       : "did not come back in cooldown");
+}
+
+std::string human(double value, const char* unit) {
+  char buf[64];
+  std::string u = unit;
+  if (u != "bytes") {
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    return buf;
+  }
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = std::fabs(value);
+  int i = 0;
+  while (v >= 1024 && i < 4) {
+    v /= 1024;
+    ++i;
+  }
+  if (i == 0)
+    std::snprintf(buf, sizeof buf, "%s%.0f B", value < 0 ? "-" : "", v);
+  else
+    std::snprintf(buf, sizeof buf, "%s%.*f %s", value < 0 ? "-" : "", v < 10 ? 1 : 0, v, kUnits[i]);
+  return buf;
+}
+
+std::string format_p(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", p);
+  return buf;
+}
+
+}  // namespace leakscope::analysis

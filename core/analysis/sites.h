@@ -1,0 +1,26 @@
+// Naming a site: a stack is cut at its first frame in the user's code. The leaf of an allocation
+// stack is nearly always the allocator (malloc, operator new, runtime.mallocgc), of a thread stack
+// pthread_create, of an fd stack open() or socket(): true, and useless. The site is the first
+// frame, leaf first, that is none of: an allocator or libc entry point, the C++ standard library
+// (std::, __gnu_cxx::), the Go runtime and standard library, the agent itself, or an unsymbolized
+// address inside a system library. If every frame is such, the leaf is the site.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/profile/profile_ops.h"
+
+namespace leakscope::analysis {
+
+// True when `frame` belongs to an allocator, a runtime, the standard library or the agent.
+bool is_runtime_frame(const Frame& frame);
+
+// Index (into the leaf-first `stack`) of the site frame; 0 for an empty stack.
+size_t site_index(const std::vector<Frame>& stack);
+
+// The key that identifies a site across snapshots: function, file and line of the site frame,
+// or its address and mapping when unsymbolized.
+std::string site_key(const Frame& site);
+
+}  // namespace leakscope::analysis

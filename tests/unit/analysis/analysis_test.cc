@@ -1,0 +1,146 @@
+// analyze() on whole synthetic runs: sites built with SiteSeriesBuilder, totals, retention,
+// forecasts, suppressions and the order of findings.
+#include "core/analysis/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace leakscope::analysis {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024;
+
+Frame fn(std::string name) {
+  Frame f;
+  f.function = std::move(name);
+  return f;
+}
+
+// 5 s baseline, 20 s load, 10 s cooldown, one snapshot a second.
+RunSeries make_run() {
+  RunSeries r;
+  for (int i = 0; i < 35; ++i) {
+    r.t_s.push_back(i);
+    r.phase.push_back(i < 5 ? Phase::kBaseline : i < 25 ? Phase::kLoad : Phase::kCooldown);
+  }
+  r.sampling_rate = 64 * 1024;
+  return r;
+}
+
+// Level of a leak growing 1 MiB/s under load, flat after.
+double leak_at(size_t i) { return std::clamp(static_cast<double>(i) - 4, 0.0, 20.0) * kMiB; }
+
+RunSeries leaky_run() {
+  RunSeries r = make_run();
+  SiteSeriesBuilder b(r.t_s.size());
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    b.add(i, Signal::kHeap, {fn("malloc"), fn("leak_append"), fn("main")}, leak_at(i));
+    b.add(i, Signal::kHeap, {fn("malloc"), fn("steady"), fn("main")}, 8 * kMiB);
+    // A cache that fills in 3 s of load and then stays.
+    b.add(i, Signal::kHeap, {fn("operator new"), fn("cache_put"), fn("main")},
+          std::clamp(static_cast<double>(i) - 4, 0.0, 3.0) * 2 * kMiB);
+  }
+  r.sites = b.finish();
+  return r;
+}
+
+TEST(Analyze, NamesTheLeakAndShowsTheCache) {
+  Analysis a = analyze(leaky_run());
+  EXPECT_EQ(a.verdict, Verdict::kLeak);
+  ASSERT_GE(a.findings.size(), 2u);
+  EXPECT_EQ(a.findings[0].verdict, Verdict::kLeak);
+  EXPECT_EQ(a.findings[0].site.function, "leak_append");
+  EXPECT_EQ(a.findings[0].kind, Signal::kHeap);
+  EXPECT_NEAR(a.findings[0].growth_per_s, kMiB, 0.05 * kMiB);
+  EXPECT_NE(a.findings[0].evidence.find("did not come back"), std::string::npos);
+  bool cache_seen = false;
+  for (const Finding& f : a.findings) {
+    EXPECT_NE(f.site.function, "steady");  // never grew: not worth showing
+    if (f.site.function == "cache_put") {
+      cache_seen = true;
+      EXPECT_EQ(f.verdict, Verdict::kNoLeak);
+    }
+  }
+  EXPECT_TRUE(cache_seen);
+  EXPECT_NE(a.summary.find("leak_append"), std::string::npos);
+}
+
+TEST(Analyze, SuppressedLeakDoesNotCount) {
+  AnalysisOptions o;
+  o.suppressions.patterns = {"leak_append"};
+  Analysis a = analyze(leaky_run(), o);
+  EXPECT_EQ(a.verdict, Verdict::kNoLeak);
+  ASSERT_FALSE(a.findings.empty());
+  EXPECT_TRUE(a.findings.back().suppressed);
+}
+
+TEST(Analyze, ForecastsTimeToLimit) {
+  RunSeries r = leaky_run();
+  r.limit_bytes = 100 * kMiB;
+  r.totals[Signal::kRss] = std::vector<double>(r.t_s.size(), 60 * kMiB);
+  Analysis a = analyze(r);
+  ASSERT_TRUE(a.findings[0].forecast_s_to_limit.has_value());
+  EXPECT_NEAR(*a.findings[0].forecast_s_to_limit, 40, 3);  // 40 MiB left at 1 MiB/s
+}
+
+TEST(Analyze, RetentionWhenHeapCameBackButRssDidNot) {
+  RunSeries r = make_run();
+  std::vector<double> heap, rss;
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    bool load = r.phase[i] == Phase::kLoad;
+    heap.push_back(load ? 10 * kMiB + leak_at(i) : 10 * kMiB);
+    rss.push_back(50 * kMiB + leak_at(i));
+  }
+  r.totals[Signal::kHeap] = heap;
+  r.totals[Signal::kRss] = rss;
+  r.sites.push_back(SiteSeries{Signal::kHeap, {fn("malloc"), fn("work")}, 1, heap});
+  Analysis a = analyze(r);
+  EXPECT_EQ(a.verdict, Verdict::kRetention);
+  ASSERT_FALSE(a.findings.empty());
+  EXPECT_EQ(a.findings[0].kind, Signal::kRss);
+  EXPECT_NE(a.findings[0].evidence.find("MALLOC_TRIM_THRESHOLD_"), std::string::npos);
+}
+
+TEST(Analyze, ProcOnlyRunJudgesTotals) {
+  RunSeries r = make_run();
+  std::vector<double> fds, rss;
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    fds.push_back(10 + std::clamp(static_cast<double>(i) - 4, 0.0, 20.0) * 5);
+    rss.push_back(50 * kMiB);
+  }
+  r.totals[Signal::kFds] = fds;
+  r.totals[Signal::kRss] = rss;
+  Analysis a = analyze(r);
+  EXPECT_EQ(a.verdict, Verdict::kLeak);
+  EXPECT_EQ(a.findings[0].kind, Signal::kFds);
+  EXPECT_TRUE(a.findings[0].site.function.empty());
+  ASSERT_EQ(a.notes.size(), 1u);
+  EXPECT_EQ(a.notes[0], "no stacks: /proc figures only");
+}
+
+TEST(Analyze, QuietRunIsNoLeak) {
+  RunSeries r = make_run();
+  r.totals[Signal::kRss] = std::vector<double>(r.t_s.size(), 50 * kMiB);
+  r.totals[Signal::kThreads] = std::vector<double>(r.t_s.size(), 4);
+  Analysis a = analyze(r);
+  EXPECT_EQ(a.verdict, Verdict::kNoLeak);
+  EXPECT_TRUE(a.findings.empty());
+}
+
+TEST(SiteSeriesBuilder, SumsStacksOfOneSiteAndMarksMissingSnapshots) {
+  SiteSeriesBuilder b(3);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("x")}, 1);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("y")}, 2);
+  b.add(2, Signal::kHeap, {fn("malloc"), fn("a"), fn("y")}, 5);
+  auto s = b.finish();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].values[0], 3);
+  EXPECT_TRUE(std::isnan(s[0].values[1]));  // snapshot 1 had no heap profile
+  EXPECT_EQ(s[0].values[2], 5);
+  EXPECT_EQ(s[0].stack[2].function, "y");
+  EXPECT_EQ(s[0].stack[s[0].site].function, "a");
+}
+
+}  // namespace
+}  // namespace leakscope::analysis
