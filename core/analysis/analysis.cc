@@ -92,8 +92,7 @@ void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
       out.findings.push_back(finding_of(r, Signal::kRss, floor, run, v));
     return;
   }
-  double heap_floor =
-      noise_floor(Signal::kHeap, max_finite(heap->second), 0, run.sampling_rate);
+  double heap_floor = noise_floor(Signal::kHeap, max_finite(heap->second), 0, run.sampling_rate);
   Judgement h = judge_values(run, heap->second, heap_floor, o.judge);
   if (std::isnan(r.returned) || r.growth < floor) return;
   double rss_kept = r.growth * (1 - r.returned);
@@ -149,8 +148,7 @@ std::string summarize(const Analysis& a) {
     for (size_t i = 0; i < fs.size() && i < 3; ++i) {
       const Finding& f = *fs[i];
       s += (i ? "; " : "") + site_name(f) + " (" + to_string(f.kind) + ", +" +
-           human(f.growth, unit_of(f.kind)) + ", " + human(f.growth_per_s, unit_of(f.kind)) +
-           "/s)";
+           human(f.growth, unit_of(f.kind)) + ", " + human(f.growth_per_s, unit_of(f.kind)) + "/s)";
     }
     if (fs.size() > 3) s += "; and " + std::to_string(fs.size() - 3) + " more";
     return s;
@@ -170,8 +168,8 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   std::map<Signal, bool> has_sites;
   for (const SiteSeries& s : run.sites) {
     has_sites[s.signal] = true;
-    double floor = noise_floor(s.signal, max_finite(s.values), first_finite(s.values),
-                               run.sampling_rate);
+    double floor =
+        noise_floor(s.signal, max_finite(s.values), first_finite(s.values), run.sampling_rate);
     Judgement j = judge_values(run, s.values, floor, o.judge);
     if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
     Finding f = finding_of(j, s.signal, floor, run, s.values);
@@ -181,8 +179,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   }
   for (const auto& [signal, values] : run.totals) {
     if (signal == Signal::kRss || has_sites[signal]) continue;
-    double floor = noise_floor(signal, max_finite(values), first_finite(values),
-                               run.sampling_rate);
+    double floor = noise_floor(signal, max_finite(values), first_finite(values), run.sampling_rate);
     Judgement j = judge_values(run, values, floor, o.judge);
     if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
     out.findings.push_back(finding_of(j, signal, floor, run, values));

@@ -128,8 +128,8 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   j.p_late = mann_kendall(late.x).p;
   double mid_level = median_of(w.x, half >= k ? half - k : 0, half);
   double late_growth = j.end_level - mid_level;
-  bool sustained = j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth &&
-                   late_growth >= floor / 2;
+  bool sustained =
+      j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth && late_growth >= floor / 2;
 
   if (!p.cooldown.x.empty() && j.growth > 0) {
     const auto& c = p.cooldown.x;

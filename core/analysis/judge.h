@@ -12,9 +12,9 @@ namespace leakscope::analysis {
 
 // Knobs of the rule; the defaults are the documented ones (docs/analysis.md).
 struct JudgeOptions {
-  double alpha = 1e-3;       // Mann-Kendall significance over the load phase
-  double late_alpha = 0.1;   // ... over the second half of the load (is it still growing?)
-  double late_share = 0.25;  // the second half must carry at least this share of the growth
+  double alpha = 1e-3;        // Mann-Kendall significance over the load phase
+  double late_alpha = 0.1;    // ... over the second half of the load (is it still growing?)
+  double late_share = 0.25;   // the second half must carry at least this share of the growth
   double returned_max = 0.5;  // a cooldown that gives back more than this share is "came back"
   size_t min_points = 8;      // fewer snapshots under load: inconclusive at best
 };
@@ -42,7 +42,7 @@ struct Judgement {
   double returned = NAN;       // share of the growth given back in cooldown; NaN: no cooldown
   double start_level = 0;
   double end_level = 0;
-  double load_s = 0;  // duration of the load window
+  double load_s = 0;   // duration of the load window
   std::string reason;  // the clause after the figures: "did not come back in cooldown"
 };
 

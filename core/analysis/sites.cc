@@ -11,40 +11,39 @@ namespace {
 
 // Whole names: libc entry points the agent interposes, and their aliases.
 constexpr std::array<std::string_view, 52> kExactNames = {
-    "malloc",        "calloc",         "realloc",      "reallocarray", "free",
-    "posix_memalign", "aligned_alloc", "memalign",     "valloc",       "pvalloc",
-    "strdup",        "strndup",        "mmap",         "mmap64",       "mremap",
-    "pthread_create", "start_thread",  "clone",        "clone3",       "thread_start",
-    "open",          "open64",         "openat",       "openat64",     "creat",
-    "creat64",       "socket",         "socketpair",   "accept",       "accept4",
-    "pipe",          "pipe2",          "dup",          "dup2",         "dup3",
-    "eventfd",       "timerfd_create", "epoll_create", "epoll_create1", "memfd_create",
-    "fopen",         "fopen64",        "fdopen",       "signalfd",     "inotify_init",
-    "inotify_init1", "tmpfile",        "opendir",      "fdopendir",    "backtrace",
-    "asprintf",      "vasprintf",
+    "malloc",         "calloc",         "realloc",      "reallocarray",  "free",
+    "posix_memalign", "aligned_alloc",  "memalign",     "valloc",        "pvalloc",
+    "strdup",         "strndup",        "mmap",         "mmap64",        "mremap",
+    "pthread_create", "start_thread",   "clone",        "clone3",        "thread_start",
+    "open",           "open64",         "openat",       "openat64",      "creat",
+    "creat64",        "socket",         "socketpair",   "accept",        "accept4",
+    "pipe",           "pipe2",          "dup",          "dup2",          "dup3",
+    "eventfd",        "timerfd_create", "epoll_create", "epoll_create1", "memfd_create",
+    "fopen",          "fopen64",        "fdopen",       "signalfd",      "inotify_init",
+    "inotify_init1",  "tmpfile",        "opendir",      "fdopendir",     "backtrace",
+    "asprintf",       "vasprintf",
 };
 
 // Name prefixes: C++ runtime and standard library, libc internals, the agent, allocators.
 constexpr std::array<std::string_view, 22> kPrefixes = {
-    "operator new",  "operator delete", "std::",      "__gnu_cxx::", "__cxxabiv1::",
-    "__cxa_",        "__libc_",         "__GI_",      "_IO_",        "__pthread",
-    "__clone",       "__mmap",          "__open",     "__socket",    "_dl_",
-    "leakscope::",   "leakscope_",      "je_",        "tc_",         "tcmalloc::",
-    "__interceptor_", "__wrap_",
+    "operator new", "operator delete", "std::",          "__gnu_cxx::", "__cxxabiv1::", "__cxa_",
+    "__libc_",      "__GI_",           "_IO_",           "__pthread",   "__clone",      "__mmap",
+    "__open",       "__socket",        "_dl_",           "leakscope::", "leakscope_",   "je_",
+    "tc_",          "tcmalloc::",      "__interceptor_", "__wrap_",
 };
 
 // Go standard library packages (first element of the import path).
 constexpr std::array<std::string_view, 32> kGoStd = {
-    "runtime", "sync",    "net",      "bytes",   "strings", "bufio",     "os",     "io",
-    "fmt",     "internal", "syscall", "reflect", "encoding", "compress", "crypto", "context",
-    "time",    "sort",    "strconv",  "math",    "unicode", "errors",    "log",    "regexp",
-    "container", "vendor", "mime",    "path",    "text",    "html",      "slices", "maps",
+    "runtime",   "sync",     "net",     "bytes",   "strings",  "bufio",    "os",     "io",
+    "fmt",       "internal", "syscall", "reflect", "encoding", "compress", "crypto", "context",
+    "time",      "sort",     "strconv", "math",    "unicode",  "errors",   "log",    "regexp",
+    "container", "vendor",   "mime",    "path",    "text",     "html",     "slices", "maps",
 };
 
 // Libraries whose unsymbolized frames are never the user's code.
 constexpr std::array<std::string_view, 10> kSystemLibs = {
-    "libc.so",      "libstdc++.so", "libleakscope", "ld-linux", "libpthread",
-    "libjemalloc",  "libgcc_s",     "libtcmalloc",  "libm.so",  "libc++",
+    "libc.so",     "libstdc++.so", "libleakscope", "ld-linux", "libpthread",
+    "libjemalloc", "libgcc_s",     "libtcmalloc",  "libm.so",  "libc++",
 };
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }

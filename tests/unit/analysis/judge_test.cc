@@ -21,8 +21,9 @@ struct SynthRun {
   SynthRun(int base, int load, int cool) {
     for (int i = 0; i < base + load + cool; ++i) {
       t.push_back(i);
-      phase.push_back(i < base ? Phase::kBaseline : i < base + load ? Phase::kLoad
-                                                                    : Phase::kCooldown);
+      phase.push_back(i < base          ? Phase::kBaseline
+                      : i < base + load ? Phase::kLoad
+                                        : Phase::kCooldown);
     }
   }
   Judgement judge_series(const std::vector<double>& x, Signal s, double rate) const {
@@ -40,8 +41,8 @@ double sample_live(std::mt19937_64& rng, double objects, double size, double rat
 }
 
 // A leak of `per_s` objects of `size` bytes per second under load: samples only accumulate.
-std::vector<double> leak_series(std::mt19937_64& rng, const SynthRun& run, double per_s, double size,
-                                double rate, double background) {
+std::vector<double> leak_series(std::mt19937_64& rng, const SynthRun& run, double per_s,
+                                double size, double rate, double background) {
   double p = 1 - std::exp(-size / rate);
   std::binomial_distribution<int64_t> b(static_cast<int64_t>(per_s), p);
   std::vector<double> x;
@@ -162,8 +163,8 @@ TEST(Judge, WatchWithoutCooldownJudgesOnTrend) {
 TEST(NoiseFloor, ScalesWithSamplingRate) {
   EXPECT_EQ(noise_floor(Signal::kHeap, 0, 0, 512 * kKiB), 4 * 512 * kKiB);
   // 3 sigma of a 100 MiB site at 512 KiB: 3 * sqrt(100 MiB * 512 KiB) ~ 21.2 MiB.
-  EXPECT_NEAR(noise_floor(Signal::kHeap, 100 * kKiB * kKiB, 0, 512 * kKiB) / (kKiB * kKiB),
-              21.2, 0.1);
+  EXPECT_NEAR(noise_floor(Signal::kHeap, 100 * kKiB * kKiB, 0, 512 * kKiB) / (kKiB * kKiB), 21.2,
+              0.1);
   EXPECT_EQ(noise_floor(Signal::kHeap, 1e9, 0, 1), 64 * kKiB);
   EXPECT_EQ(noise_floor(Signal::kFds, 0, 200, 0), 20);
 }

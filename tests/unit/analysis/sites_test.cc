@@ -15,10 +15,12 @@ Frame fn(std::string name, std::string file = "", std::string mapping = "") {
 }
 
 TEST(Sites, CppAllocationStack) {
-  std::vector<Frame> stack = {fn("malloc"), fn("operator new(unsigned long)"),
+  std::vector<Frame> stack = {fn("malloc"),
+                              fn("operator new(unsigned long)"),
                               fn("std::vector<char, std::allocator<char> >::_M_realloc_insert"),
                               fn("__gnu_cxx::new_allocator<char>::allocate"),
-                              fn("leak_append_slice(Request const&)", "svc.cc"), fn("main")};
+                              fn("leak_append_slice(Request const&)", "svc.cc"),
+                              fn("main")};
   EXPECT_EQ(site_index(stack), 4u);
 }
 

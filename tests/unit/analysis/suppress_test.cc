@@ -7,8 +7,9 @@ namespace leakscope::analysis {
 namespace {
 
 TEST(Suppress, ParsesCommentsAndBlankLines) {
-  auto s = parse_suppressions("# accepted caches\n\nSessionCache::put  # grows by design\n"
-                              "leak:^init_pool$\n");
+  auto s = parse_suppressions(
+      "# accepted caches\n\nSessionCache::put  # grows by design\n"
+      "leak:^init_pool$\n");
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(s->patterns.size(), 2u);
   EXPECT_EQ(s->patterns[0], "SessionCache::put");
