@@ -1,0 +1,302 @@
+// /debug/pprof/fds: every open descriptor, grouped by the stack that created it.
+//
+// Serving reconciles the table with the kernel's view (/proc/self/fd), which is the truth:
+//   listed, entry present, kinds compatible  -> the recorded creation stack
+//   listed, entry absent or of another kind  -> "[unknown origin]" (before the agent, a raw
+//                                               syscall, an unhooked libc internal); a stale
+//                                               entry of another kind is dropped
+//   listed, fd >= table capacity             -> "[leakscope: overflow]"
+//   entry present, not listed, fcntl EBADF   -> closed behind the agent's back: dropped
+// Entries the agent made for itself (its server's sockets) are skipped. Each sample carries
+// labels for what the descriptor is: kind, the path of a file, the family and peer (or local
+// address when listening) of a socket. Sample type fds/count, one per descriptor, summed over
+// equal (stack, labels).
+//
+// ?debug=1: Go's count-profile text (total, then "N @ pcs" blocks with symbolized frames);
+// ?debug=2: one paragraph per descriptor. Both symbolize with dladdr (track_fds_text.cc).
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "agent/agent_api.h"
+#include "agent/track_fds.h"
+
+namespace leakscope::agent {
+
+void fds_set_recording(bool on);  // track_fds_hooks.cc
+
+namespace {
+
+enum class Origin { kTracked, kUnknown, kOverflow };
+
+struct FdView {
+  int fd = -1;
+  Origin origin = Origin::kUnknown;
+  FdKind kind = FdKind::kUnknown;
+  FdEntry entry;
+  std::vector<Label> labels;
+  std::string summary;  // "socket family=ipv4 peer=127.0.0.1:80"
+};
+
+std::string format_sockaddr(const sockaddr_storage& ss, socklen_t len) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  if (ss.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    size_t n = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    if (n == 0) return "(unnamed)";
+    if (un->sun_path[0] == '\0') return "@" + std::string(un->sun_path + 1, n - 1);
+    return std::string(un->sun_path, strnlen(un->sun_path, n));
+  }
+  return "";
+}
+
+const char* family_name(int family) {
+  switch (family) {
+    case AF_INET:
+      return "ipv4";
+    case AF_INET6:
+      return "ipv6";
+    case AF_UNIX:
+      return "unix";
+    case AF_NETLINK:
+      return "netlink";
+    case AF_PACKET:
+      return "packet";
+    default:
+      return "other";
+  }
+}
+
+void add_label(FdView& v, const char* key, const std::string& value) {
+  if (value.empty()) return;  // pprof drops empty string labels anyway
+  v.labels.push_back(Label{key, value, 0, ""});
+  v.summary += " ";
+  v.summary += key;
+  v.summary += "=";
+  v.summary += value;
+}
+
+void describe_socket(FdView& v) {
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof(local);
+  if (getsockname(v.fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) return;
+  add_label(v, "family", family_name(local.ss_family));
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  if (getpeername(v.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
+    add_label(v, "peer", format_sockaddr(peer, peer_len));
+    return;
+  }
+  int listening = 0;
+  socklen_t opt_len = sizeof(listening);
+  getsockopt(v.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &opt_len);
+  add_label(v, "state", listening ? "listening" : "unconnected");
+  add_label(v, "local", format_sockaddr(local, local_len));
+}
+
+void describe(FdView& v, const char* link) {
+  v.summary = fd_kind_name(v.kind);
+  add_label(v, "kind", fd_kind_name(v.kind));
+  if (v.kind == FdKind::kFile || v.kind == FdKind::kMemfd) add_label(v, "path", link);
+  if (v.kind == FdKind::kSocket) describe_socket(v);
+  if (v.kind == FdKind::kOther) add_label(v, "object", link);
+  if (v.entry.present && (v.entry.flags & kFdCloexec)) v.summary += " [cloexec]";
+  if (v.entry.present && (v.entry.flags & kFdStdio)) v.summary += " [FILE*]";
+}
+
+bool read_link(int dir, const char* name, char* buf, size_t cap) {
+  ssize_t n = readlinkat(dir, name, buf, cap - 1);
+  if (n < 0) return false;
+  buf[n] = '\0';
+  return true;
+}
+
+// Drops an entry recorded for a descriptor the kernel no longer has (or has for something else),
+// unless it changed meanwhile (a concurrent open recorded a new one).
+void drop_stale(FdTable& table, int fd, const FdEntry& seen) {
+  if (table.get(fd).pack() == seen.pack()) table.clear(fd);
+}
+
+std::vector<FdView> scan_fds(FdTable& table) {
+  std::vector<FdView> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return out;
+  int self = dirfd(dir);
+  std::vector<bool> listed(static_cast<size_t>(table.high_water()), false);
+  char link[4096];
+  while (dirent* d = readdir(dir)) {
+    if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+    int fd = std::atoi(d->d_name);
+    if (fd == self || !read_link(self, d->d_name, link, sizeof(link))) continue;
+    if (fd < static_cast<int>(listed.size())) listed[fd] = true;
+    FdView v;
+    v.fd = fd;
+    v.kind = classify_fd_link(link);
+    v.entry = table.get(fd);
+    if (v.entry.present && v.entry.agent) continue;
+    if (fd >= table.capacity()) {
+      v.origin = Origin::kOverflow;
+    } else if (v.entry.present && fd_kinds_compatible(v.entry.kind, v.kind)) {
+      v.origin = Origin::kTracked;
+    } else {
+      if (v.entry.present) drop_stale(table, fd, v.entry);
+      v.entry = FdEntry{};
+    }
+    describe(v, link);
+    out.push_back(std::move(v));
+  }
+  closedir(dir);
+  for (size_t fd = 0; fd < listed.size(); ++fd) {
+    FdEntry e = table.get(static_cast<int>(fd));
+    if (!e.present || listed[fd] || e.agent) continue;
+    if (fcntl(static_cast<int>(fd), F_GETFD) < 0 && errno == EBADF) {
+      drop_stale(table, static_cast<int>(fd), e);
+    }
+  }
+  return out;
+}
+
+const char* origin_frame(Origin origin) {
+  return origin == Origin::kOverflow ? "[leakscope: overflow]" : "[unknown origin]";
+}
+
+void add_comments(ProfileBuilder& b, const std::vector<FdView>& fds, FdTable& table) {
+  int64_t tracked = 0, unknown = 0, overflow = 0;
+  for (const auto& v : fds) {
+    if (v.origin == Origin::kTracked) ++tracked;
+    if (v.origin == Origin::kUnknown) ++unknown;
+    if (v.origin == Origin::kOverflow) ++overflow;
+  }
+  b.add_comment("leakscope fds: " + std::to_string(fds.size()) + " open, " +
+                std::to_string(tracked) + " with a creation stack, " + std::to_string(unknown) +
+                " of unknown origin, " + std::to_string(overflow) + " past the table capacity " +
+                std::to_string(table.capacity()) +
+                " (overflow events: " + std::to_string(table.overflow()) + ")");
+}
+
+std::string profile_body(const std::vector<FdView>& fds, FdTable& table) {
+  ProfileBuilder b({ValueType{"fds", "count"}}, ValueType{"fds", "count"}, 1);
+  uintptr_t pcs[kMaxFrames];
+  for (const auto& v : fds) {
+    int n = 0;
+    if (v.origin == Origin::kTracked && v.entry.stack_id != 0) {
+      n = stack_pcs(v.entry.stack_id, pcs, kMaxFrames);
+    }
+    if (n > 0) {
+      b.add(pcs, n, {1}, v.labels);
+    } else {
+      b.add_named(v.origin == Origin::kUnknown ? "[unknown origin]" : "[leakscope: overflow]", {1},
+                  v.labels);
+    }
+  }
+  add_comments(b, fds, table);
+  return encode_profile_bytes(b.finish());
+}
+
+// debug=1: counts per creation stack, most first.
+std::string text_counts(const std::vector<FdView>& fds) {
+  std::map<std::pair<int, uint32_t>, int64_t> counts;  // (origin, stack id) -> fds
+  for (const auto& v : fds) ++counts[{static_cast<int>(v.origin), v.entry.stack_id}];
+  std::vector<std::pair<int64_t, std::pair<int, uint32_t>>> order;
+  for (const auto& [key, n] : counts) order.push_back({n, key});
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out = "fds profile: total " + std::to_string(fds.size()) + "\n";
+  uintptr_t pcs[kMaxFrames];
+  for (const auto& [n, key] : order) {
+    auto origin = static_cast<Origin>(key.first);
+    int depth =
+        origin == Origin::kTracked && key.second ? stack_pcs(key.second, pcs, kMaxFrames) : 0;
+    out += std::to_string(n) + " @ ";
+    if (depth == 0) {
+      out += origin_frame(origin == Origin::kTracked ? Origin::kOverflow : origin);
+      out += "\n\n";
+      continue;
+    }
+    append_pcs_hex(out, pcs, depth);
+    out += "\n";
+    append_stack_text(out, pcs, depth, "#\t");
+    out += "\n";
+  }
+  return out;
+}
+
+// debug=2: every descriptor with what it is and where it was made.
+std::string text_each(const std::vector<FdView>& fds) {
+  std::string out = "fds: " + std::to_string(fds.size()) + " open\n\n";
+  for (const auto& v : fds) {
+    out += "fd " + std::to_string(v.fd) + ": " + v.summary + "\n";
+    if (v.origin == Origin::kTracked) {
+      out += "  created at:\n";
+      append_stack_text_for_id(out, v.entry.stack_id, "    ");
+    } else {
+      out += "  ";
+      out += origin_frame(v.origin);
+      out += "\n";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void serve_fds(const HttpRequest& req, HttpResponse& res) {
+  ReentryGuard guard;
+  FdTable& table = fd_table();
+  std::vector<FdView> fds = scan_fds(table);
+  std::string debug = req.param("debug", "0");
+  if (debug == "1" || debug == "2") {
+    res.content_type = "text/plain; charset=utf-8";
+    res.body = debug == "1" ? text_counts(fds) : text_each(fds);
+    return;
+  }
+  res.content_type = "application/octet-stream";
+  res.headers.push_back({"Content-Disposition", "attachment; filename=\"fds\""});
+  res.body = profile_body(fds, table);
+}
+
+bool env_off(const char* name) {
+  const char* v = getenv(name);
+  return v != nullptr &&
+         (std::strcmp(v, "0") == 0 || std::strcmp(v, "false") == 0 || std::strcmp(v, "off") == 0);
+}
+
+}  // namespace
+
+void fds_init() {
+  if (env_off("LEAKSCOPE_FDS")) return;
+  if (env_off("LEAKSCOPE_FD_STACK_CACHE")) set_site_cache_enabled(false);
+  register_route("/debug/pprof/fds",
+                 "Open file descriptors, grouped by the stack that created them (fds/count)",
+                 serve_fds);
+  fds_set_recording(true);
+}
+
+void fds_after_fork_child() {
+  // The child inherits every descriptor, so the parent's table is right as it stands; only the
+  // counters are the parent's.
+  fd_table().reset_counters();
+}
+
+}  // namespace leakscope::agent

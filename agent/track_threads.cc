@@ -1,0 +1,197 @@
+// The thread table (see track_threads.h for the lifecycle). Lock-free: a slot is claimed by a
+// CAS kFree -> kReserved, and every later transition is a CAS on the same word, so the three
+// parties that may race on a record (the thread exiting, a joiner, a detacher) always agree on
+// who frees it. The fields other than `word` are written only by the slot's owner (the creator
+// before publishing kRunning, the thread itself in started()) and read by the server, which
+// tolerates a torn view of a record that is changing state.
+// Nothing here touches agent state, so the unit tests compile this file alone.
+#include "agent/track_threads.h"
+
+namespace leakscope::agent {
+
+namespace {
+
+uint32_t state_of(uint32_t w) { return w & kThreadStateMask; }
+
+}  // namespace
+
+ThreadRecord* ThreadTable::reserve(uint32_t stack_id, uint32_t flags, int64_t now_ns) {
+  int start = hint_.load(std::memory_order_relaxed);
+  for (int i = 0; i < capacity_; ++i) {
+    int idx = (start + i) % capacity_;
+    ThreadRecord& r = slots_[idx];
+    uint32_t expected = kThreadFree;
+    if (r.word.load(std::memory_order_relaxed) != kThreadFree ||
+        !r.word.compare_exchange_strong(expected, kThreadReserved | flags,
+                                        std::memory_order_acquire)) {
+      continue;
+    }
+    r.tid.store(0, std::memory_order_relaxed);
+    r.handle.store(0, std::memory_order_relaxed);
+    r.stack_id = stack_id;
+    r.created_ns = now_ns;
+    r.start = nullptr;
+    r.arg = nullptr;
+    hint_.store((idx + 1) % capacity_, std::memory_order_relaxed);
+    int hw = high_water_.load(std::memory_order_relaxed);
+    while (hw <= idx &&
+           !high_water_.compare_exchange_weak(hw, idx + 1, std::memory_order_relaxed)) {
+    }
+    return &r;
+  }
+  overflow_.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
+}
+
+void ThreadTable::release(ThreadRecord* r) {
+  r->tid.store(0, std::memory_order_relaxed);
+  r->handle.store(0, std::memory_order_relaxed);
+  r->word.store(kThreadFree, std::memory_order_release);
+}
+
+void ThreadTable::unreserve(ThreadRecord* r) { release(r); }
+
+void ThreadTable::started(ThreadRecord* r, pid_t tid, uint64_t handle) {
+  r->tid.store(tid, std::memory_order_relaxed);
+  r->handle.store(handle, std::memory_order_relaxed);
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  while (state_of(w) == kThreadReserved &&
+         !r->word.compare_exchange_weak(w, (w & ~kThreadStateMask) | kThreadRunning,
+                                        std::memory_order_release)) {
+  }
+}
+
+void ThreadTable::exited(ThreadRecord* r) {
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t s = state_of(w);
+    if (s != kThreadRunning && s != kThreadReserved) return;  // already handled
+    if ((w & kThreadDetached) && (w & kThreadPublished)) {
+      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+        release(r);  // detached: nobody will join; its resources are gone now
+        return;
+      }
+    } else if (r->word.compare_exchange_weak(w, (w & ~kThreadStateMask) | kThreadExited,
+                                             std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+}
+
+ThreadRecord* ThreadTable::find(uint64_t handle) {
+  if (handle == 0) return nullptr;
+  int hw = high_water_.load(std::memory_order_relaxed);
+  for (int i = 0; i < hw; ++i) {
+    ThreadRecord& r = slots_[i];
+    uint32_t s = state_of(r.word.load(std::memory_order_acquire));
+    if (s != kThreadFree && r.handle.load(std::memory_order_relaxed) == handle) return &r;
+  }
+  return nullptr;
+}
+
+bool ThreadTable::joined(uint64_t handle) {
+  ThreadRecord* r = find(handle);
+  if (r == nullptr) return false;
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  // A successful join means the thread is gone, whatever the record says (it may have left
+  // without running its TSD destructors, e.g. by a raw exit syscall).
+  while (state_of(w) != kThreadFree) {
+    if ((w & kThreadPublished) == 0) {
+      // The creator has not published the record yet: leave the freeing to it.
+      uint32_t gone = (w & ~kThreadStateMask) | kThreadExited | kThreadDetached;
+      if (r->word.compare_exchange_weak(w, gone, std::memory_order_acq_rel)) return true;
+    } else if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+      release(r);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ThreadTable::publish(ThreadRecord* r, uint64_t handle) {
+  r->handle.store(handle, std::memory_order_relaxed);
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  for (;;) {
+    if (state_of(w) == kThreadExited && (w & kThreadDetached)) {
+      // It already ran, exited and was detached (or joined) before its creator got here.
+      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+        release(r);
+        return;
+      }
+    } else if (r->word.compare_exchange_weak(w, w | kThreadPublished, std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+}
+
+bool ThreadTable::detached(uint64_t handle) {
+  ThreadRecord* r = find(handle);
+  if (r == nullptr) return false;
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t s = state_of(w);
+    if (s == kThreadFree) return false;
+    if (s == kThreadExited && (w & kThreadPublished)) {
+      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+        release(r);
+        return true;
+      }
+    } else if (r->word.compare_exchange_weak(w, w | kThreadDetached, std::memory_order_acq_rel)) {
+      return true;
+    }
+  }
+}
+
+void ThreadTable::set_flag(ThreadRecord* r, uint32_t flag) {
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  while (state_of(w) != kThreadFree &&
+         !r->word.compare_exchange_weak(w, w | flag, std::memory_order_relaxed)) {
+  }
+}
+
+std::vector<ThreadInfo> ThreadTable::snapshot(bool include_agent) const {
+  std::vector<ThreadInfo> out;
+  int hw = high_water_.load(std::memory_order_relaxed);
+  for (int i = 0; i < hw; ++i) {
+    const ThreadRecord& r = slots_[i];
+    uint32_t w = r.word.load(std::memory_order_acquire);
+    uint32_t s = state_of(w);
+    if (s != kThreadRunning && s != kThreadExited) continue;
+    if ((w & kThreadAgent) && !include_agent) continue;
+    ThreadInfo info;
+    info.tid = r.tid.load(std::memory_order_relaxed);
+    info.handle = r.handle.load(std::memory_order_relaxed);
+    info.state = s;
+    info.flags = w & ~kThreadStateMask;
+    info.stack_id = r.stack_id;
+    info.created_ns = r.created_ns;
+    out.push_back(info);
+  }
+  return out;
+}
+
+std::vector<pid_t> ThreadTable::agent_tids() const {
+  std::vector<pid_t> out;
+  for (const auto& info : snapshot(true)) {
+    if (info.flags & kThreadAgent) out.push_back(info.tid);
+  }
+  return out;
+}
+
+void ThreadTable::after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle) {
+  int hw = high_water_.load(std::memory_order_relaxed);
+  for (int i = 0; i < hw; ++i) {
+    ThreadRecord& r = slots_[i];
+    if (&r == self) continue;
+    r.tid.store(0, std::memory_order_relaxed);
+    r.handle.store(0, std::memory_order_relaxed);
+    r.word.store(kThreadFree, std::memory_order_relaxed);
+  }
+  if (self != nullptr) {
+    self->tid.store(tid, std::memory_order_relaxed);
+    self->handle.store(handle, std::memory_order_relaxed);
+  }
+  overflow_.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace leakscope::agent

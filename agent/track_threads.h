@@ -1,0 +1,116 @@
+// The thread tracker: every thread the process started through pthread_create, from creation to
+// the point where its resources are gone (exit if detached, join otherwise), with its creation
+// stack.
+//
+// A record per thread, in a fixed-size table of slots. Lifecycle of a slot's state word (every
+// transition is one CAS on that word, so exit, join and detach may race freely):
+//
+//      reserve()            started()           exited()                joined()
+//   kFree ───────► kReserved ───────► kRunning ─────────► kExited ─────────────► kFree
+//     ▲              │ create failed      │ exited() with kDetached set         ▲
+//     └──────────────┘                    └─────────────────────────────────────┘
+//   detached(): sets kDetached; on a kExited record it frees the slot at once.
+//   A slot is only ever freed once its creator published it (kPublished, see publish()).
+//
+// kExited is a joinable thread that has finished but was never joined: its stack and descriptor
+// are still held, which is itself a leak (reported with state "exited-unjoined"). Threads the
+// agent did not create (the main thread, threads from before the agent, raw clone()) have no
+// record: they appear as "[unknown origin]" when served, from /proc/self/task.
+//
+// Everything in this header is pure (no hooks, no agent state), so the unit tests use it alone.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace leakscope::agent {
+
+enum ThreadStateBits : uint32_t {
+  kThreadFree = 0,
+  kThreadReserved = 1,
+  kThreadRunning = 2,
+  kThreadExited = 3,
+  kThreadStateMask = 0xff,
+  kThreadDetached = 1u << 8,    // detached at creation or by pthread_detach
+  kThreadAgent = 1u << 9,       // one of the agent's own threads: never reported
+  kThreadCancelled = 1u << 10,  // pthread_cancel was called on it
+  kThreadExiting = 1u << 11,    // it called pthread_exit
+  kThreadPublished = 1u << 12,  // the creator has stored the handle: the slot may be freed
+};
+
+struct ThreadRecord {
+  std::atomic<uint32_t> word{0};    // state | flags; see the diagram in the file comment
+  std::atomic<int32_t> tid{0};      // kernel thread id; 0 until the thread first runs
+  std::atomic<uint64_t> handle{0};  // pthread_t; 0 until known
+  uint32_t stack_id = 0;            // creation stack (0: the stack table was full); set at reserve
+  int64_t created_ns = 0;           // CLOCK_REALTIME at creation
+  void* (*start)(void*) = nullptr;  // the wrapped start routine and its argument
+  void* arg = nullptr;
+};
+
+// A copy of one record, for serving.
+struct ThreadInfo {
+  pid_t tid = 0;
+  uint64_t handle = 0;
+  uint32_t state = 0;  // kThreadRunning or kThreadExited
+  uint32_t flags = 0;
+  uint32_t stack_id = 0;
+  int64_t created_ns = 0;
+};
+
+class ThreadTable {
+ public:
+  ThreadTable(ThreadRecord* slots, int capacity) : slots_(slots), capacity_(capacity) {}
+
+  int capacity() const { return capacity_; }
+  // A free slot for a thread about to be created, or nullptr (and an overflow count) if full.
+  ThreadRecord* reserve(uint32_t stack_id, uint32_t flags, int64_t now_ns);
+  // The real pthread_create failed: the slot goes back.
+  void unreserve(ThreadRecord* r);
+  // In the creator, once the real pthread_create returned: stores the handle and allows the
+  // slot to be freed from now on (until then a thread that already exited and was detached or
+  // joined stays kExited, and publish() frees it). This keeps a creator from writing into a
+  // slot that was freed and reused under it.
+  void publish(ThreadRecord* r, uint64_t handle);
+  // In the new thread, before its start routine.
+  void started(ThreadRecord* r, pid_t tid, uint64_t handle);
+  // At thread exit (TSD destructor, or found gone from /proc).
+  void exited(ThreadRecord* r);
+  // After a successful join / on pthread_detach / on pthread_cancel / pthread_exit, by handle.
+  bool joined(uint64_t handle);
+  bool detached(uint64_t handle);
+  void set_flag(ThreadRecord* r, uint32_t flag);
+  ThreadRecord* find(uint64_t handle);
+  // Live (kRunning) and exited-unjoined records, agent threads excluded unless asked.
+  std::vector<ThreadInfo> snapshot(bool include_agent = false) const;
+  // Tids of the agent's own threads.
+  std::vector<pid_t> agent_tids() const;
+  // In a fork child: only the calling thread survives. Frees every other record; `self` (may be
+  // null) keeps its record with the child's tid.
+  void after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle);
+  int64_t overflow() const { return overflow_.load(std::memory_order_relaxed); }
+
+ private:
+  void release(ThreadRecord* r);
+  ThreadRecord* slots_;
+  int capacity_;
+  std::atomic<int> high_water_{0};  // slots [0, high_water_) have been used at least once
+  std::atomic<int> hint_{0};        // where the next reserve() starts looking
+  std::atomic<int64_t> overflow_{0};
+};
+
+// ---- agent side (track_threads_*.cc) ----------------------------------------------------------
+inline constexpr int kThreadTableCapacity = 16384;
+ThreadTable& thread_table();
+void threads_register_routes();  // track_threads_serve.cc
+
+// Captures the current stack of thread `tid` of this process by a signal to it. Returns the
+// frame count (0 with `why` set when it could not: signal blocked, handler replaced, timeout).
+// Server thread only; waits at most timeout_ms.
+int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, const char** why);
+void thread_signal_after_fork_child();
+
+}  // namespace leakscope::agent

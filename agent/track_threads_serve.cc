@@ -1,0 +1,235 @@
+// /debug/pprof/threads: the process's threads, grouped by the stack that created them.
+//
+// Serving reconciles the table with /proc/self/task, the kernel's list of live threads:
+//   a running record whose tid is listed      -> its creation stack, label state=running
+//   an exited, never joined record            -> its creation stack, label state=exited-unjoined
+//                                               (its stack and descriptor are still held)
+//   a running record whose thread is gone     -> it left without its TSD destructors (raw exit
+//                                               syscall): booked as exited now
+//   a listed tid with no record               -> "[unknown origin]" (the main thread, threads
+//                                               from before the agent or from raw clone)
+// The agent's own threads are left out. Sample type threads/count.
+//
+// ?debug=1: Go's count-profile text, counts per creation stack. ?debug=2: every thread with its
+// name, kernel state, creation stack and *current* stack, captured by a signal to the thread
+// (track_threads_signal.cc), like Go's goroutine?debug=2; timeout per thread ?timeout_ms=
+// (default 100), and the whole page spends at most 2 s waiting.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "agent/agent_api.h"
+#include "agent/track_fds.h"
+#include "agent/track_threads.h"
+
+namespace leakscope::agent {
+
+namespace {
+
+struct TaskView {
+  pid_t tid = 0;
+  bool tracked = false;
+  ThreadInfo info;
+  std::string name;
+  char kernel_state = '?';
+};
+
+bool read_small_file(const char* path, char* buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n < 0) return false;
+  buf[n] = '\0';
+  return true;
+}
+
+void read_task_details(TaskView& v) {
+  char path[64], buf[1024];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/comm", static_cast<int>(v.tid));
+  if (read_small_file(path, buf, sizeof(buf))) {
+    v.name = buf;
+    while (!v.name.empty() && v.name.back() == '\n') v.name.pop_back();
+  }
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/stat", static_cast<int>(v.tid));
+  if (read_small_file(path, buf, sizeof(buf))) v.kernel_state = parse_task_state(buf);
+}
+
+std::set<pid_t> list_tasks() {
+  std::set<pid_t> tids;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return tids;
+  while (dirent* d = readdir(dir)) {
+    if (d->d_name[0] >= '0' && d->d_name[0] <= '9') tids.insert(std::atoi(d->d_name));
+  }
+  closedir(dir);
+  return tids;
+}
+
+bool task_alive(pid_t tid) { return syscall(SYS_tgkill, getpid(), tid, 0) == 0 || errno != ESRCH; }
+
+std::vector<TaskView> scan_threads(ThreadTable& table) {
+  std::vector<ThreadInfo> records = table.snapshot();
+  std::set<pid_t> tids = list_tasks();  // listed after the snapshot: a live record is listed
+  for (pid_t t : table.agent_tids()) tids.erase(t);
+  tids.erase(static_cast<pid_t>(gettid()));  // the server thread itself
+  std::vector<TaskView> out;
+  for (const ThreadInfo& info : records) {
+    if (info.state == kThreadRunning && !tids.count(info.tid) && info.tid != 0 &&
+        !task_alive(info.tid)) {
+      if (ThreadRecord* r = table.find(info.handle)) table.exited(r);
+      continue;
+    }
+    TaskView v;
+    v.tid = info.tid;
+    v.tracked = true;
+    v.info = info;
+    tids.erase(info.tid);
+    out.push_back(v);
+  }
+  for (pid_t tid : tids) {
+    TaskView v;
+    v.tid = tid;
+    out.push_back(v);
+  }
+  for (auto& v : out) {
+    if (v.info.state != kThreadExited) read_task_details(v);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const TaskView& a, const TaskView& b) { return a.tid < b.tid; });
+  return out;
+}
+
+const char* state_label(const TaskView& v) {
+  return v.tracked && v.info.state == kThreadExited ? "exited-unjoined" : "running";
+}
+
+std::string profile_body(const std::vector<TaskView>& threads, const ThreadTable& table) {
+  ProfileBuilder b({ValueType{"threads", "count"}}, ValueType{"threads", "count"}, 1);
+  uintptr_t pcs[kMaxFrames];
+  int64_t unknown = 0;
+  for (const auto& v : threads) {
+    std::vector<Label> labels{Label{"state", state_label(v), 0, ""}};
+    int n = v.tracked && v.info.stack_id ? stack_pcs(v.info.stack_id, pcs, kMaxFrames) : 0;
+    if (n > 0) {
+      b.add(pcs, n, {1}, labels);
+    } else if (v.tracked) {
+      b.add_named("[leakscope: overflow]", {1}, labels);
+    } else {
+      ++unknown;
+      if (v.tid == getpid()) labels.push_back(Label{"thread", "main", 0, ""});
+      b.add_named("[unknown origin]", {1}, labels);
+    }
+  }
+  b.add_comment("leakscope threads: " + std::to_string(threads.size()) + " (" +
+                std::to_string(unknown) + " of unknown origin); table capacity " +
+                std::to_string(table.capacity()) +
+                ", threads not booked for lack of room: " + std::to_string(table.overflow()));
+  return encode_profile_bytes(b.finish());
+}
+
+std::string text_counts(const std::vector<TaskView>& threads) {
+  std::map<std::pair<uint32_t, int>, int64_t> counts;  // (stack id, kind) -> threads
+  for (const auto& v : threads) {
+    int kind = !v.tracked ? 0 : v.info.state == kThreadExited ? 2 : 1;
+    ++counts[{v.tracked ? v.info.stack_id : 0, kind}];
+  }
+  std::vector<std::pair<int64_t, std::pair<uint32_t, int>>> order;
+  for (const auto& [key, n] : counts) order.push_back({n, key});
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out = "threads profile: total " + std::to_string(threads.size()) + "\n";
+  uintptr_t pcs[kMaxFrames];
+  for (const auto& [n, key] : order) {
+    int depth = key.first ? stack_pcs(key.first, pcs, kMaxFrames) : 0;
+    out += std::to_string(n) + " @ ";
+    if (depth == 0) {
+      out += key.second == 0 ? "[unknown origin]\n\n" : "[leakscope: overflow]\n\n";
+      continue;
+    }
+    append_pcs_hex(out, pcs, depth);
+    out += "\n";
+    if (key.second == 2) out += "# state: exited-unjoined\n";
+    append_stack_text(out, pcs, depth, "#\t");
+    out += "\n";
+  }
+  return out;
+}
+
+int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string text_each(const std::vector<TaskView>& threads, int timeout_ms) {
+  constexpr int64_t kPageBudgetMs = 2000;
+  int64_t deadline = monotonic_ms() + kPageBudgetMs;
+  std::string out = "threads: " + std::to_string(threads.size()) + "\n\n";
+  uintptr_t pcs[kMaxFrames];
+  for (const auto& v : threads) {
+    out += "thread " + std::to_string(v.tid) + " \"" + v.name + "\" [" + state_label(v);
+    if (v.info.state != kThreadExited) out += std::string(", kernel state ") + v.kernel_state;
+    if (v.info.flags & kThreadDetached) out += ", detached";
+    if (v.info.flags & kThreadCancelled) out += ", cancel requested";
+    if (v.tid == getpid()) out += ", main";
+    out += "]:\n";
+    if (v.info.state != kThreadExited) {
+      const char* why = "the page's time budget is spent";
+      int n = 0;
+      if (monotonic_ms() < deadline)
+        n = capture_thread_stack(v.tid, pcs, kMaxFrames, timeout_ms, &why);
+      out += "  current stack:\n";
+      if (n > 0) {
+        append_stack_text(out, pcs, n, "    ");
+      } else {
+        out += std::string("    (unavailable: ") + why + ")\n";
+      }
+    }
+    out += "  created by:\n";
+    if (v.tracked) {
+      append_stack_text_for_id(out, v.info.stack_id, "    ");
+    } else {
+      out += "    [unknown origin]\n";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void serve_threads(const HttpRequest& req, HttpResponse& res) {
+  ReentryGuard guard;
+  ThreadTable& table = thread_table();
+  std::vector<TaskView> threads = scan_threads(table);
+  std::string debug = req.param("debug", "0");
+  if (debug == "1" || debug == "2") {
+    res.content_type = "text/plain; charset=utf-8";
+    int timeout_ms = std::atoi(req.param("timeout_ms", "100").c_str());
+    if (timeout_ms <= 0 || timeout_ms > 2000) timeout_ms = 100;
+    res.body = debug == "1" ? text_counts(threads) : text_each(threads, timeout_ms);
+    return;
+  }
+  res.content_type = "application/octet-stream";
+  res.headers.push_back({"Content-Disposition", "attachment; filename=\"threads\""});
+  res.body = profile_body(threads, table);
+}
+
+}  // namespace
+
+void threads_register_routes() {
+  register_route("/debug/pprof/threads",
+                 "Live threads, grouped by the stack that created them (threads/count); "
+                 "?debug=2 adds each thread's current stack",
+                 serve_threads);
+}
+
+}  // namespace leakscope::agent

@@ -1,0 +1,133 @@
+// The thread table's lifecycle (agent/track_threads.h): every order in which exit, join,
+// detach and the creator's publish may happen frees the slot exactly once.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "agent/track_threads.h"
+
+namespace leakscope::agent {
+namespace {
+
+class ThreadTableTest : public ::testing::Test {
+ protected:
+  static constexpr int kCap = 8;
+  std::unique_ptr<ThreadRecord[]> slots_{new ThreadRecord[kCap]};
+  ThreadTable table_{slots_.get(), kCap};
+
+  int live() const { return static_cast<int>(table_.snapshot().size()); }
+  bool is_free(ThreadRecord* r) const { return (r->word.load() & kThreadStateMask) == kThreadFree; }
+
+  // A thread as the hooks drive it: reserve, (child) started, (creator) publish.
+  ThreadRecord* create(uint64_t handle, uint32_t flags = 0) {
+    ThreadRecord* r = table_.reserve(42, flags, 0);
+    table_.started(r, static_cast<pid_t>(handle + 1000), handle);
+    table_.publish(r, handle);
+    return r;
+  }
+};
+
+TEST_F(ThreadTableTest, JoinableThreadLivesUntilJoined) {
+  ThreadRecord* r = create(1);
+  ASSERT_EQ(live(), 1);
+  EXPECT_EQ(table_.snapshot()[0].state, kThreadRunning);
+  EXPECT_EQ(table_.snapshot()[0].stack_id, 42u);
+  table_.exited(r);
+  ASSERT_EQ(live(), 1) << "exited but never joined: still holds its stack";
+  EXPECT_EQ(table_.snapshot()[0].state, kThreadExited);
+  EXPECT_TRUE(table_.joined(1));
+  EXPECT_EQ(live(), 0);
+  EXPECT_TRUE(is_free(r));
+}
+
+TEST_F(ThreadTableTest, DetachedThreadIsGoneAtExit) {
+  ThreadRecord* r = create(2, kThreadDetached);
+  table_.exited(r);
+  EXPECT_EQ(live(), 0);
+  EXPECT_TRUE(is_free(r));
+}
+
+TEST_F(ThreadTableTest, DetachBeforeOrAfterExit) {
+  ThreadRecord* a = create(3);
+  EXPECT_TRUE(table_.detached(3));
+  EXPECT_EQ(live(), 1);
+  table_.exited(a);
+  EXPECT_EQ(live(), 0);
+
+  ThreadRecord* b = create(4);
+  table_.exited(b);
+  EXPECT_EQ(live(), 1);
+  EXPECT_TRUE(table_.detached(4));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(ThreadTableTest, ExitAndDetachBeforeTheCreatorPublishes) {
+  // The child runs, exits and is detached (by itself via pthread_self) before pthread_create
+  // returned in the creator: the slot must not be freed under the creator's feet.
+  ThreadRecord* r = table_.reserve(7, 0, 0);
+  table_.started(r, 555, 9);
+  EXPECT_TRUE(table_.detached(9));
+  table_.exited(r);
+  EXPECT_FALSE(is_free(r)) << "not published yet";
+  table_.publish(r, 9);
+  EXPECT_TRUE(is_free(r));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(ThreadTableTest, DetachedAtCreationExitingBeforePublish) {
+  ThreadRecord* r = table_.reserve(7, kThreadDetached, 0);
+  table_.started(r, 556, 10);
+  table_.exited(r);
+  EXPECT_FALSE(is_free(r));
+  table_.publish(r, 10);
+  EXPECT_TRUE(is_free(r));
+}
+
+TEST_F(ThreadTableTest, FullTableCountsOverflowAndFailedCreateReturnsTheSlot) {
+  std::vector<ThreadRecord*> rs;
+  for (int i = 0; i < kCap; ++i) rs.push_back(table_.reserve(1, 0, 0));
+  for (auto* r : rs) ASSERT_NE(r, nullptr);
+  EXPECT_EQ(table_.reserve(1, 0, 0), nullptr);
+  EXPECT_EQ(table_.overflow(), 1);
+  table_.unreserve(rs[3]);
+  EXPECT_EQ(table_.reserve(1, 0, 0), rs[3]);
+}
+
+TEST_F(ThreadTableTest, AgentThreadsAreHiddenButListed) {
+  create(11, kThreadAgent);
+  create(12);
+  EXPECT_EQ(live(), 1);
+  auto agent = table_.agent_tids();
+  ASSERT_EQ(agent.size(), 1u);
+  EXPECT_EQ(agent[0], 1011);
+}
+
+TEST_F(ThreadTableTest, ForkChildKeepsOnlyTheCallingThread) {
+  ThreadRecord* self = create(20);
+  create(21);
+  create(22);
+  table_.after_fork_child(self, 777, 99);
+  auto snap = table_.snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].tid, 777);
+  EXPECT_EQ(snap[0].handle, 99u);
+}
+
+TEST_F(ThreadTableTest, RacingExitJoinDetachFreeEachSlotOnce) {
+  // Many rounds of exit racing detach on one record: afterwards the slot is always free, and
+  // the table never hands out a slot that is still in use.
+  for (int round = 0; round < 2000; ++round) {
+    ThreadRecord* r = create(100 + round);
+    std::thread exiter([&] { table_.exited(r); });
+    std::thread detacher([&] { table_.detached(100 + round); });
+    exiter.join();
+    detacher.join();
+    ASSERT_TRUE(is_free(r)) << "round " << round;
+  }
+  EXPECT_EQ(live(), 0);
+}
+
+}  // namespace
+}  // namespace leakscope::agent
