@@ -74,7 +74,10 @@ inline constexpr uint8_t kFdStdio = 2;    // owned by a FILE* (fopen, fdopen)
 // a vector in tests). Every operation is a single atomic load or store on one word: no lock.
 class FdTable {
  public:
-  FdTable(std::atomic<uint64_t>* words, int capacity) : words_(words), capacity_(capacity) {}
+  // constexpr: the agent's table is constant-initialized, so hooks that run before this
+  // library's static constructors (the agent may initialise from the first malloc) see it whole.
+  constexpr FdTable(std::atomic<uint64_t>* words, int capacity)
+      : words_(words), capacity_(capacity) {}
 
   int capacity() const { return capacity_; }
   // Records `entry` for `fd`; returns false (and counts overflow) when fd >= capacity.

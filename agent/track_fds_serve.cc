@@ -118,7 +118,7 @@ void describe_socket(FdView& v) {
 
 void describe(FdView& v, const char* link) {
   v.summary = fd_kind_name(v.kind);
-  add_label(v, "kind", fd_kind_name(v.kind));
+  v.labels.push_back(Label{"kind", fd_kind_name(v.kind), 0, ""});
   if (v.kind == FdKind::kFile || v.kind == FdKind::kMemfd) add_label(v, "path", link);
   if (v.kind == FdKind::kSocket) describe_socket(v);
   if (v.kind == FdKind::kOther) add_label(v, "object", link);

@@ -41,12 +41,12 @@ struct CacheEntry {
   uintptr_t cfa = 0;  // key: the hook's CFA
   uint64_t hash = 0;  // of the values at the slots
   uint32_t stack_id = 0;
-  uint32_t n = 0;                    // slots to check (frames - 1)
-  uint32_t offsets[kMaxFrames - 1];  // slot of frame i+1's pc, relative to cfa
+  uint32_t n = 0;                         // slots to check (frames - 1)
+  uint32_t offsets[kMaxFrames - 1] = {};  // slot of frame i+1's pc, relative to cfa
 };
 
 // 4 x 280 bytes of initial-exec TLS per thread; zeroed (ret == 0 never matches a real call).
-thread_local CacheEntry t_cache[kCacheWays] __attribute__((tls_model("initial-exec")));
+constinit thread_local CacheEntry t_cache[kCacheWays] __attribute__((tls_model("initial-exec")));
 
 std::atomic<bool> g_cache_on{true};
 

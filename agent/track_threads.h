@@ -63,7 +63,8 @@ struct ThreadInfo {
 
 class ThreadTable {
  public:
-  ThreadTable(ThreadRecord* slots, int capacity) : slots_(slots), capacity_(capacity) {}
+  // constexpr: constant-initialized in the agent (see FdTable).
+  constexpr ThreadTable(ThreadRecord* slots, int capacity) : slots_(slots), capacity_(capacity) {}
 
   int capacity() const { return capacity_; }
   // A free slot for a thread about to be created, or nullptr (and an overflow count) if full.

@@ -21,11 +21,11 @@
 #define LEAKSCOPE_THREAD_EXPORT extern "C" __attribute__((visibility("default")))
 
 // X(name, required)
-#define LEAKSCOPE_THREAD_FUNCTIONS(X)                                                       \
-  X(pthread_create, true)                                                                   \
-  X(pthread_exit, true) X(pthread_join, true) X(pthread_tryjoin_np, false)                  \
-      X(pthread_timedjoin_np, false) X(pthread_clockjoin_np, false) X(pthread_detach, true) \
-          X(pthread_cancel, true)
+#define LEAKSCOPE_THREAD_FUNCTIONS(X)                                               \
+  X(pthread_create, true)                                                           \
+  X(pthread_exit, true)                                                             \
+  X(pthread_join, true) X(pthread_tryjoin_np, false) X(pthread_timedjoin_np, false) \
+      X(pthread_clockjoin_np, false) X(pthread_detach, true) X(pthread_cancel, true)
 
 namespace leakscope::agent {
 
@@ -37,13 +37,13 @@ struct ThreadRealFunctions {
 #undef LEAKSCOPE_DECLARE
 };
 
-ThreadRealFunctions g_thread_real;
+constinit ThreadRealFunctions g_thread_real;
 std::atomic<bool> g_thread_resolved{false};
 std::atomic<bool> g_threads_on{false};
 pthread_key_t g_exit_key;
 
-ThreadRecord g_slots[kThreadTableCapacity];
-ThreadTable g_table(g_slots, kThreadTableCapacity);
+constinit ThreadRecord g_slots[kThreadTableCapacity];
+constinit ThreadTable g_table(g_slots, kThreadTableCapacity);
 
 // The calling thread's record (null for threads the agent did not start).
 thread_local ThreadRecord* t_self __attribute__((tls_model("initial-exec"))) = nullptr;

@@ -47,10 +47,10 @@ struct StackRequest {
   std::atomic<uint64_t> seq{0};
   std::atomic<int> state{kIdle};
   int n = 0;
-  uintptr_t pcs[kMaxFrames];
+  uintptr_t pcs[kMaxFrames] = {};
 };
 
-StackRequest g_request;
+constinit StackRequest g_request;
 uint64_t g_next_seq = 0;  // server thread only
 int g_signal = -1;        // -1: not decided yet; 0: disabled
 bool g_installed = false;

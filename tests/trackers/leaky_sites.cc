@@ -140,7 +140,6 @@ void leak() {
   g_threads.push_back(leak_thread_site_zombie());
   leak_thread_site_detached();
   for (int i = 0; i < kFiles; ++i) g_fds.push_back(leak_file_site());
-  syscall(SYS_close, leak_file_site());  // behind the agent's back
   for (int i = 0; i < kSockets; ++i) g_fds.push_back(leak_socket_site());
   for (int i = 0; i < kPipes; ++i) {
     int p[2];
@@ -149,6 +148,8 @@ void leak() {
     g_fds.push_back(p[1]);
   }
   g_raw_fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/dev/zero", O_RDONLY));
+  // Last, so that no later descriptor reuses its number: closed behind the agent's back.
+  syscall(SYS_close, leak_file_site());
   usleep(100 * 1000);  // let the zombie and detached threads finish
 }
 
