@@ -1,0 +1,73 @@
+# Shared by tests/integration/threads_*.sh and fds_*.sh (sourced; not a test itself).
+# Provides: $BUILD $AGENT $TMP, cleanup of every started process on exit, and helpers to start a
+# program under the agent, wait for lines in status files and read the agent's text profiles.
+BUILD=${LEAKSCOPE_BUILD:?set by ctest}
+SRC=${LEAKSCOPE_SOURCE:?set by ctest}
+AGENT=$BUILD/libleakscope.so
+TMP=$(mktemp -d)
+export PPROF_TMPDIR=$TMP/pprof  # go tool pprof saves fetched profiles there, not in $HOME
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# wait_for_line FILE REGEX [SECONDS]: waits until a line of FILE matches REGEX.
+wait_for_line() {
+  local file=$1 regex=$2 limit=${3:-20} i
+  for ((i = 0; i < limit * 20; i++)); do
+    if [[ -f $file ]] && grep -Eq "$regex" "$file"; then return 0; fi
+    sleep 0.05
+  done
+  fail "timed out waiting for /$regex/ in $file"
+}
+
+# start_agent NAME CMD...: runs CMD under the agent with a debug server on a free loopback port;
+# sets ADDR (host:port) and PID. Output goes to $TMP/NAME.log.
+start_agent() {
+  local name=$1
+  shift
+  rm -f "$TMP/$name.addr"
+  LD_PRELOAD=$AGENT LEAKSCOPE_ADDR=127.0.0.1:0 LEAKSCOPE_ANNOUNCE=$TMP/$name.addr \
+    "$@" >"$TMP/$name.log" 2>&1 &
+  PID=$!
+  PIDS+=("$PID")
+  wait_for_line "$TMP/$name.addr" ':[0-9]+$'
+  ADDR=$(head -n1 "$TMP/$name.addr")
+}
+
+# fetch PATH: GET from the agent (fails the test on an HTTP error).
+fetch() {
+  curl -sf --max-time 20 "http://$ADDR$1" || fail "GET $1"
+}
+
+# site_count TEXT SYMBOL: the sum of the counts of the debug=1 blocks whose stack names SYMBOL
+# (as "SYMBOL+0x..."), optionally only blocks with a "# state: STATE" line (3rd argument).
+site_count() {
+  awk -v sym="$2+0x" -v want_state="${3:-}" '
+    function flush() { if (n != "" && hit && (want_state == "" || state == want_state)) total += n }
+    /^[0-9]+ @ / { flush(); n = $1; hit = 0; state = "running"; next }
+    /^# state: / { state = $3 }
+    index($0, sym) { hit = 1 }
+    END { flush(); print total + 0 }' <<<"$1"
+}
+
+# unknown_count TEXT: the count of the "[unknown origin]" block of a debug=1 page.
+unknown_count() {
+  awk '/^[0-9]+ @ \[unknown origin\]/ { n += $1 } END { print n + 0 }' <<<"$1"
+}
+
+# expect NAME ACTUAL WANTED
+expect() {
+  [[ $2 == "$3" ]] || fail "$1: got $2, want $3"
+  echo "ok: $1 = $2"
+}
