@@ -39,7 +39,9 @@ class LEAKSCOPE_HIDDEN ReentryGuard {
 inline constexpr int kMaxFrames = 64;
 
 // Captures up to `max` return addresses of the caller, skipping `skip` innermost frames (the
-// agent's own). Never takes an agent lock; safe to call from any hook. Returns the count.
+// agent's own; capture_stack's own frame is never included). Every pc returned is a return
+// address (pcs[0] is where the hooked call returns to). Never takes an agent lock and never
+// allocates; safe to call from any hook. Returns the count.
 LEAKSCOPE_HIDDEN int capture_stack(uintptr_t* pcs, int max, int skip);
 
 // Interns a stack in the bounded global table; returns its id (> 0), or 0 when the table is full
@@ -56,8 +58,12 @@ LEAKSCOPE_HIDDEN int stack_pcs(uint32_t id, uintptr_t* out, int max);
 class LEAKSCOPE_HIDDEN ProfileBuilder {
  public:
   ProfileBuilder(std::vector<ValueType> sample_types, ValueType period_type, int64_t period);
-  // `pcs` leaf first, as capture_stack() returns them (return addresses; the builder subtracts 1
-  // from non-leaf frames). Samples with equal stacks and labels are summed.
+  ~ProfileBuilder();
+  ProfileBuilder(const ProfileBuilder&) = delete;
+  ProfileBuilder& operator=(const ProfileBuilder&) = delete;
+  // `pcs` leaf first, as capture_stack() returns them: return addresses, which the builder
+  // stores as pc - 1 (the call instruction), as pprof expects. Samples with equal stacks and
+  // labels are summed.
   void add(const uintptr_t* pcs, int n, const std::vector<int64_t>& values,
            const std::vector<Label>& labels = {});
   // A sample at a pseudo-frame with a given name, e.g. "[leakscope: overflow]" or
@@ -71,9 +77,10 @@ class LEAKSCOPE_HIDDEN ProfileBuilder {
  private:
   struct Impl;
   Impl* impl_;
- public:
-  ~ProfileBuilder();
 };
+
+// Encodes a finished profile as gzip'd protobuf (the body of a /debug/pprof/* response).
+LEAKSCOPE_HIDDEN std::string encode_profile_bytes(const Profile& profile);
 
 // ---- debug server --------------------------------------------------------------------------
 struct HttpRequest {
@@ -81,8 +88,11 @@ struct HttpRequest {
   std::string path;    // without the query, e.g. "/debug/pprof/heap"
   std::string query;   // raw, without '?'
   std::string body;
-  // Value of query parameter `key`, or `fallback`.
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // Value of query parameter `key` (percent-decoded), or `fallback`.
   std::string param(const std::string& key, const std::string& fallback = "") const;
+  // Value of header `name` (lower-case), or "".
+  std::string header(const std::string& name) const;
 };
 
 struct HttpResponse {
@@ -99,6 +109,10 @@ using RouteHandler = void (*)(const HttpRequest&, HttpResponse&);
 LEAKSCOPE_HIDDEN void register_route(const char* path, const char* description,
                                      RouteHandler handler);
 
+// ---- logging ---------------------------------------------------------------------------------
+// Writes "leakscope: <message>\n" to stderr with write(2): no allocation, no stdio lock.
+LEAKSCOPE_HIDDEN void agent_log(const char* message);
+
 // ---- subsystems ----------------------------------------------------------------------------
 // Each tracker's init, called once by the agent's constructor in this order, after the real
 // functions are resolved and before the server starts. They register their routes.
@@ -107,7 +121,9 @@ LEAKSCOPE_HIDDEN void threads_init();
 LEAKSCOPE_HIDDEN void fds_init();
 
 // Called in the child after fork() (from the agent's pthread_atfork handler): reset locks and
-// per-process state; the child keeps working with its own copy of the tables.
+// per-process state; the child keeps working with its own copy of the tables. The agent
+// provides weak no-op fallbacks for the threads_* and fds_* functions, so the library links
+// whether or not those trackers are built in.
 LEAKSCOPE_HIDDEN void heap_after_fork_child();
 LEAKSCOPE_HIDDEN void threads_after_fork_child();
 LEAKSCOPE_HIDDEN void fds_after_fork_child();

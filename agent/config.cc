@@ -1,0 +1,93 @@
+// Reading LEAKSCOPE_* from the environment (documented in the README's "The agent" table).
+// Bad values are reported on stderr and replaced by the default: the host always starts.
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "agent/agent_internal.h"
+
+namespace leakscope::agent {
+
+namespace {
+
+bool parse_int(const char* s, int64_t* out) {
+  if (s == nullptr || *s == '\0') return false;
+  char* end = nullptr;
+  long long v = strtoll(s, &end, 10);
+  if (end == s) return false;
+  int64_t mul = 1;
+  if (*end == 'k' || *end == 'K')
+    mul = 1 << 10, ++end;
+  else if (*end == 'm' || *end == 'M')
+    mul = 1 << 20, ++end;
+  else if (*end == 'g' || *end == 'G')
+    mul = int64_t{1} << 30, ++end;
+  if (*end == 'i' || *end == 'B') ++end;
+  if (*end == 'B') ++end;
+  if (*end != '\0' || v < 0) return false;
+  *out = v * mul;
+  return true;
+}
+
+int parse_signal(const char* s) {
+  if (s == nullptr || *s == '\0') return 0;
+  if (strncmp(s, "SIG", 3) == 0) s += 3;
+  static const struct {
+    const char* name;
+    int number;
+  } kSignals[] = {{"USR1", SIGUSR1},   {"USR2", SIGUSR2}, {"HUP", SIGHUP},
+                  {"WINCH", SIGWINCH}, {"URG", SIGURG},   {"PROF", SIGPROF}};
+  for (const auto& sig : kSignals) {
+    if (strcmp(s, sig.name) == 0) return sig.number;
+  }
+  if (strncmp(s, "RTMIN+", 6) == 0) return SIGRTMIN + atoi(s + 6);
+  int64_t n = 0;
+  if (parse_int(s, &n) && n > 0 && n < 65) return static_cast<int>(n);
+  agent_logf("unknown signal %s; ignored", s);
+  return 0;
+}
+
+void copy(char* dst, size_t cap, const char* src) {
+  if (src == nullptr) return;
+  size_t n = strlen(src);
+  if (n >= cap) {
+    agent_logf("value too long (%lu bytes); ignored", static_cast<unsigned long>(n));
+    return;
+  }
+  memcpy(dst, src, n + 1);
+}
+
+void read_int(const char* name, int64_t* field, int64_t min) {
+  const char* s = getenv(name);
+  if (s == nullptr) return;
+  int64_t v = 0;
+  if (!parse_int(s, &v) || v < min) {
+    agent_logf("%s=%s is not a valid size; using the default", name, s);
+    return;
+  }
+  *field = v;
+}
+
+bool read_bool(const char* name) {
+  const char* s = getenv(name);
+  return s != nullptr && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0 || strcmp(s, "yes") == 0);
+}
+
+}  // namespace
+
+void load_config(Config& c) {
+  read_int("LEAKSCOPE_RATE", &c.rate, 1);
+  read_int("LEAKSCOPE_MAX_MEMORY", &c.max_memory, 1 << 20);
+  read_int("LEAKSCOPE_DUMP_INTERVAL", &c.dump_interval_s, 0);
+  c.start_dormant = read_bool("LEAKSCOPE_DORMANT");
+  c.inherit = read_bool("LEAKSCOPE_INHERIT");
+  c.toggle_signal = parse_signal(getenv("LEAKSCOPE_TOGGLE_SIGNAL"));
+  c.dump_signal = parse_signal(getenv("LEAKSCOPE_DUMP_SIGNAL"));
+  copy(c.addr, sizeof(c.addr), getenv("LEAKSCOPE_ADDR"));
+  copy(c.token, sizeof(c.token), getenv("LEAKSCOPE_TOKEN"));
+  copy(c.announce, sizeof(c.announce), getenv("LEAKSCOPE_ANNOUNCE"));
+  copy(c.dump_dir, sizeof(c.dump_dir), getenv("LEAKSCOPE_DUMP_DIR"));
+}
+
+}  // namespace leakscope::agent

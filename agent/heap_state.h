@@ -1,0 +1,55 @@
+// The sampled-allocation books shared by the malloc hooks, the operator new hooks and the mmap
+// hooks, and read by the profile routes.
+//
+// Per stack id, four monotonic counters (SiteCounters): allocated and freed, objects and bytes,
+// already unbiased (each sampled object of size S adds weight w = 1/(1-exp(-S/rate)) objects
+// and S*w bytes; its free subtracts the same). In-use = allocated - freed, so /allocs is
+// cumulative and never decreases, and /heap is exact at rate 1. Objects are kept in fixed point
+// (kObjectScale per object) so fractional weights add up without drift.
+//
+// Index 0 of each array is the overflow site: samples whose stack could not be interned.
+// A sampled allocation that cannot be put in the LiveSet (pool full) is booked as allocated
+// but counted in `untracked`, since its free can never be matched.
+#pragma once
+
+#include "agent/live_set.h"
+#include "agent/sampler.h"
+
+namespace leakscope::agent {
+
+inline constexpr int64_t kObjectScale = 1 << 16;
+
+struct SiteCounters {
+  std::atomic<int64_t> alloc_objects{0};  // fixed point, kObjectScale per object
+  std::atomic<int64_t> alloc_bytes{0};
+  std::atomic<int64_t> free_objects{0};
+  std::atomic<int64_t> free_bytes{0};
+};
+
+enum class BookKind : uint32_t { kHeap = 0, kMmap = 1 };
+
+struct Books {
+  SiteCounters* sites = nullptr;  // [stack_table_capacity() + 1], index = stack id
+  int64_t size = 0;
+  std::atomic<int64_t> untracked{0};  // sampled but not in the LiveSet
+  std::atomic<int64_t> sampled{0};    // sampled allocations, for /healthz and comments
+};
+
+extern LiveSet g_live __attribute__((visibility("hidden")));
+extern Books g_books[2] __attribute__((visibility("hidden")));
+
+// Books one sampled allocation of `size` at `ptr` (captures the stack; call from a hook).
+LEAKSCOPE_HIDDEN void record_sampled(BookKind kind, void* ptr, int64_t size);
+
+// Books the free of a sampled address (call only when g_live.maybe_contains(ptr)).
+LEAKSCOPE_HIDDEN void record_free(uintptr_t ptr);
+
+// Shrinks a tracked allocation sampled at `size` with `remaining` bytes live (munmap of part of
+// a mapping): `gone` bytes of it vanish; the object goes with the last byte.
+LEAKSCOPE_HIDDEN void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size,
+                                          int64_t remaining, int64_t gone);
+
+// Builds the profile of one book (heap or mmap), at the configured rate.
+LEAKSCOPE_HIDDEN Profile build_books_profile(BookKind kind, bool allocs_default);
+
+}  // namespace leakscope::agent

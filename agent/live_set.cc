@@ -1,0 +1,65 @@
+// LiveSet (see live_set.h for the structure and its invariants).
+#include "agent/live_set.h"
+
+#include "agent/agent_internal.h"
+
+namespace leakscope::agent {
+
+std::atomic<LiveSet::Node*> LiveSet::empty_bucket_[1];
+
+bool LiveSet::init(int64_t capacity) {
+  int bits = 4;
+  while ((int64_t{1} << bits) < capacity / 4 && bits < 34) ++bits;
+  auto* buckets = static_cast<std::atomic<Node*>*>(agent_map(sizeof(std::atomic<Node*>) << bits));
+  auto* pool = static_cast<Node*>(agent_map(sizeof(Node) * capacity));
+  if (buckets == nullptr || pool == nullptr) return false;
+  pool_size_ = capacity;
+  pool_ = pool;
+  buckets_.store(buckets, std::memory_order_release);
+  mask_.store((uint64_t{1} << bits) - 1, std::memory_order_release);
+  return true;
+}
+
+bool LiveSet::insert(uintptr_t key, const Payload& payload) {
+  std::atomic<Node*>& bucket = *bucket_for(key);
+  Node* head = bucket.load(std::memory_order_acquire);
+  for (Node* n = head; n != nullptr; n = n->next) {
+    uintptr_t expected = 0;
+    if (n->key.load(std::memory_order_relaxed) == 0 &&
+        n->key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
+      n->payload = payload;
+      live_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  int64_t index = pool_used_.fetch_add(1, std::memory_order_relaxed);
+  if (index >= pool_size_) {
+    pool_used_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  Node* node = &pool_[index];  // zero pages from the kernel: key 0, next null
+  node->payload = payload;
+  node->key.store(key, std::memory_order_relaxed);
+  do {
+    node->next = head;
+  } while (!bucket.compare_exchange_weak(head, node, std::memory_order_release,
+                                         std::memory_order_acquire));
+  live_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool LiveSet::remove(uintptr_t key, Payload* out) {
+  Node* n = bucket_for(key)->load(std::memory_order_acquire);
+  for (; n != nullptr; n = n->next) {
+    if (n->key.load(std::memory_order_relaxed) != key) continue;
+    *out = n->payload;
+    uintptr_t expected = key;
+    if (n->key.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+      live_.fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace leakscope::agent

@@ -1,0 +1,142 @@
+// The interposed C allocation functions. Each one forwards to the next definition in lookup
+// order (g_real, real_functions.h) and, on the rare sampled call, books it (heap_books.cc).
+//
+// Shape of every allocating hook:   p = real(...); if (should_sample(size)) record(p); return p;
+// Shape of every freeing hook:      if (g_live.maybe_contains(p)) record_free(p); real_free(p);
+// The free is booked *before* the real free: once the block is back in the allocator another
+// thread may get the same address and sample it (DESIGN.md).
+//
+// Before g_real is resolved (the first calls of the process, and dlsym's own calloc) the hooks
+// resolve it, or answer from the bootstrap buffer while the resolution is in progress.
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "agent/heap_state.h"
+#include "agent/real_functions.h"
+
+using namespace leakscope::agent;
+
+namespace {
+
+// Bootstrap blocks carry their size in a 16-byte header, for realloc and malloc_usable_size.
+void* bootstrap_block(size_t size, size_t alignment = 16) {
+  if (alignment < 16) alignment = 16;
+  char* raw = static_cast<char*>(bootstrap_alloc(size + alignment, alignment));
+  if (raw == nullptr) return nullptr;
+  char* p = raw + alignment;
+  memcpy(p - sizeof(size_t), &size, sizeof(size_t));
+  return p;
+}
+
+size_t bootstrap_size(const void* p) {
+  size_t size;
+  memcpy(&size, static_cast<const char*>(p) - sizeof(size_t), sizeof(size_t));
+  return size;
+}
+
+// True when g_real is usable; otherwise the caller answers from the bootstrap buffer.
+__attribute__((noinline)) bool ensure_real() {
+  if (in_agent()) return false;  // inside resolve_real_functions(): dlsym is calling us
+  return resolve_real_functions();
+}
+
+#define LEAKSCOPE_NEED_REAL(name) \
+  (LEAKSCOPE_LIKELY(g_real.name != nullptr) || (ensure_real() && g_real.name != nullptr))
+
+inline void* sampled(void* p, size_t size) {
+  if (LEAKSCOPE_UNLIKELY(should_sample_heap(size))) record_sampled(BookKind::kHeap, p, size);
+  return p;
+}
+
+inline void book_free(void* p) {
+  if (LEAKSCOPE_UNLIKELY(g_live.maybe_contains(reinterpret_cast<uintptr_t>(p)))) {
+    record_free(reinterpret_cast<uintptr_t>(p));
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+LEAKSCOPE_EXPORT void* malloc(size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(malloc)) return bootstrap_block(size);
+  return sampled(g_real.malloc(size), size);
+}
+
+LEAKSCOPE_EXPORT void free(void* p) {
+  if (p == nullptr) return;
+  if (LEAKSCOPE_UNLIKELY(is_bootstrap(p))) return;
+  book_free(p);
+  if (LEAKSCOPE_NEED_REAL(free)) g_real.free(p);
+}
+
+LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(calloc)) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) return nullptr;
+    return bootstrap_block(total);  // the bootstrap buffer is static, hence zeroed
+  }
+  return sampled(g_real.calloc(n, size), n * size);
+}
+
+LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) {
+  if (p != nullptr && is_bootstrap(p)) {
+    void* q = malloc(size);
+    if (q != nullptr) memcpy(q, p, bootstrap_size(p) < size ? bootstrap_size(p) : size);
+    return q;
+  }
+  if (!LEAKSCOPE_NEED_REAL(realloc)) return bootstrap_block(size);
+  if (p != nullptr) book_free(p);
+  void* q = g_real.realloc(p, size);
+  return q != nullptr ? sampled(q, size) : q;
+}
+
+LEAKSCOPE_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return realloc(p, total);
+}
+
+LEAKSCOPE_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(posix_memalign)) {
+    *out = bootstrap_block(size, alignment);
+    return *out ? 0 : ENOMEM;
+  }
+  int rc = g_real.posix_memalign(out, alignment, size);
+  if (rc == 0) sampled(*out, size);
+  return rc;
+}
+
+LEAKSCOPE_EXPORT void* memalign(size_t alignment, size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(memalign)) return bootstrap_block(size, alignment);
+  return sampled(g_real.memalign(alignment, size), size);
+}
+
+LEAKSCOPE_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(aligned_alloc)) return bootstrap_block(size, alignment);
+  return sampled(g_real.aligned_alloc(alignment, size), size);
+}
+
+LEAKSCOPE_EXPORT void* valloc(size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(valloc)) return bootstrap_block(size, 4096);
+  return sampled(g_real.valloc(size), size);
+}
+
+LEAKSCOPE_EXPORT void* pvalloc(size_t size) {
+  if (!LEAKSCOPE_NEED_REAL(pvalloc)) return bootstrap_block(size, 4096);
+  return sampled(g_real.pvalloc(size), size);
+}
+
+LEAKSCOPE_EXPORT size_t malloc_usable_size(void* p) {
+  if (p == nullptr) return 0;
+  if (is_bootstrap(p)) return bootstrap_size(p);
+  if (!LEAKSCOPE_NEED_REAL(malloc_usable_size)) return 0;
+  return g_real.malloc_usable_size(p);
+}
+
+}  // extern "C"

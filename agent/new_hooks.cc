@@ -1,0 +1,110 @@
+// Every replaceable operator new and delete (the list is tcmalloc's libc_override checklist:
+// plain, array, nothrow, sized, aligned, and their combinations). new is malloc (or an aligned
+// allocation) plus sampling; delete is free. Defining them here, instead of letting
+// libstdc++'s call our malloc, keeps one frame less on sampled stacks and makes sized and
+// aligned deletes cheap.
+//
+// Failure: when the allocation fails, the hook calls the *next* operator new (libstdc++'s, via
+// dlsym(RTLD_NEXT)), which runs the host's new_handler and throws the host's std::bad_alloc.
+// The agent's own (static, hidden) libstdc++ never throws into the host.
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <new>
+
+#include "agent/heap_state.h"
+#include "agent/real_functions.h"
+
+using namespace leakscope::agent;
+
+namespace {
+
+using NewFn = void* (*)(size_t);
+using AlignedNewFn = void* (*)(size_t, std::align_val_t);
+
+__attribute__((noinline)) void* next_new(const char* symbol, size_t size) {
+  auto fn = reinterpret_cast<NewFn>(dlsym(RTLD_NEXT, symbol));
+  if (fn == nullptr) abort();  // no libstdc++ below us and out of memory: nothing else to do
+  return fn(size);
+}
+
+__attribute__((noinline)) void* next_aligned_new(const char* symbol, size_t size,
+                                                 std::align_val_t al) {
+  auto fn = reinterpret_cast<AlignedNewFn>(dlsym(RTLD_NEXT, symbol));
+  if (fn == nullptr) abort();
+  return fn(size, al);
+}
+
+inline void* sampled(void* p, size_t size) {
+  if (LEAKSCOPE_UNLIKELY(should_sample_heap(size)) && p != nullptr) {
+    record_sampled(BookKind::kHeap, p, size);
+  }
+  return p;
+}
+
+inline void* allocate(size_t size) {
+  if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) return malloc(size);  // resolves or bootstraps
+  return sampled(g_real.malloc(size), size);
+}
+
+inline void* allocate_aligned(size_t size, std::align_val_t al) {
+  size_t alignment = static_cast<size_t>(al);
+  if (alignment < sizeof(void*)) alignment = sizeof(void*);
+  void* p = nullptr;
+  if (posix_memalign(&p, alignment, size) != 0) return nullptr;  // our hook: samples too
+  return p;
+}
+
+inline void deallocate(void* p) { free(p); }
+
+}  // namespace
+
+LEAKSCOPE_EXPORT void* operator new(size_t size) {
+  void* p = allocate(size);
+  return p != nullptr ? p : next_new("_Znwm", size);
+}
+LEAKSCOPE_EXPORT void* operator new[](size_t size) {
+  void* p = allocate(size);
+  return p != nullptr ? p : next_new("_Znam", size);
+}
+LEAKSCOPE_EXPORT void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  return allocate(size);
+}
+LEAKSCOPE_EXPORT void* operator new[](size_t size, const std::nothrow_t&) noexcept {
+  return allocate(size);
+}
+LEAKSCOPE_EXPORT void* operator new(size_t size, std::align_val_t al) {
+  void* p = allocate_aligned(size, al);
+  return p != nullptr ? p : next_aligned_new("_ZnwmSt11align_val_t", size, al);
+}
+LEAKSCOPE_EXPORT void* operator new[](size_t size, std::align_val_t al) {
+  void* p = allocate_aligned(size, al);
+  return p != nullptr ? p : next_aligned_new("_ZnamSt11align_val_t", size, al);
+}
+LEAKSCOPE_EXPORT void* operator new(size_t size, std::align_val_t al,
+                                    const std::nothrow_t&) noexcept {
+  return allocate_aligned(size, al);
+}
+LEAKSCOPE_EXPORT void* operator new[](size_t size, std::align_val_t al,
+                                      const std::nothrow_t&) noexcept {
+  return allocate_aligned(size, al);
+}
+
+LEAKSCOPE_EXPORT void operator delete(void* p) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete[](void* p) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete(void* p, size_t) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete[](void* p, size_t) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete(void* p, std::align_val_t) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  deallocate(p);
+}
+LEAKSCOPE_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  deallocate(p);
+}
+LEAKSCOPE_EXPORT void operator delete(void* p, size_t, std::align_val_t) noexcept { deallocate(p); }
+LEAKSCOPE_EXPORT void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  deallocate(p);
+}

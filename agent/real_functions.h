@@ -1,0 +1,56 @@
+// The functions the agent interposes, declared once (memray's X-macro habit): each entry names
+// the libc symbol; its type is decltype(&::name), so a hook can never disagree with libc's
+// prototype. resolve_real_functions() fills g_real from dlsym(RTLD_NEXT, ...): the next
+// definition in lookup order, which is jemalloc's on redis-server, tcmalloc's under
+// libtcmalloc, glibc's otherwise. Never __libc_malloc: that would bypass the host's allocator.
+//
+// Bootstrapping: dlsym() itself calls calloc() (for its error buffer) before calloc is known.
+// Hooks called while g_real is incomplete are answered from a small static bump buffer
+// (bootstrap_alloc); free() and realloc() recognise its addresses and never pass them on.
+#pragma once
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include <cstddef>
+
+#include "agent/agent_internal.h"
+
+// X(name, required)
+#define LEAKSCOPE_ALLOC_FUNCTIONS(X) \
+  X(malloc, true)                    \
+  X(free, true)                      \
+  X(calloc, true)                    \
+  X(realloc, true)                   \
+  X(reallocarray, false)             \
+  X(memalign, false)                 \
+  X(posix_memalign, true)            \
+  X(aligned_alloc, false)            \
+  X(valloc, false)                   \
+  X(pvalloc, false)                  \
+  X(malloc_usable_size, false)       \
+  X(mmap, true)                      \
+  X(munmap, true)                    \
+  X(mremap, false)
+
+namespace leakscope::agent {
+
+struct RealFunctions {
+#define LEAKSCOPE_DECLARE(name, required) decltype(&::name) name = nullptr;
+  LEAKSCOPE_ALLOC_FUNCTIONS(LEAKSCOPE_DECLARE)
+#undef LEAKSCOPE_DECLARE
+};
+
+extern RealFunctions g_real __attribute__((visibility("hidden")));
+
+// Resolves every entry once; returns false (after logging) if a required one is missing, in
+// which case the hooks use the bootstrap buffer forever and never sample (fail open as far as
+// possible: a process without a malloc to forward to cannot be helped).
+LEAKSCOPE_HIDDEN bool resolve_real_functions();
+
+// The static bump buffer that answers allocations made during dlsym (never freed).
+LEAKSCOPE_HIDDEN void* bootstrap_alloc(size_t size, size_t alignment);
+LEAKSCOPE_HIDDEN bool is_bootstrap(const void* p);
+
+}  // namespace leakscope::agent
