@@ -17,10 +17,17 @@ namespace leakscope {
 // skipped. Errors say what is wrong and where ("location 7: function 3 does not exist").
 Result<Profile> decode_profile(std::span<const uint8_t> bytes);
 
+struct DecodeOptions {
+  // Inflated size past which gzip'd input is refused (a zip bomb is an error, not an OOM).
+  int64_t max_inflated_bytes = int64_t{2} << 30;
+};
+Result<Profile> decode_profile(std::span<const uint8_t> bytes, const DecodeOptions& options);
+
 // Reads and decodes a file; errors are prefixed with the path.
 Result<Profile> read_profile_file(const std::string& path);
 
 // Encodes to protobuf, gzip'd unless gzip is false. Output opens in `pprof` and `go tool pprof`.
+// Ids are written as they are: compact() first for Parca, which wants 1..N in order.
 std::vector<uint8_t> encode_profile(const Profile& profile, bool gzip = true);
 
 // Writes atomically (temporary file + rename), so a reader never sees half a profile.

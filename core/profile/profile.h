@@ -45,6 +45,7 @@ struct Mapping {
   bool has_filenames = false;
   bool has_line_numbers = false;
   bool has_inline_frames = false;
+  bool operator==(const Mapping&) const = default;
 };
 
 struct Function {
@@ -53,12 +54,14 @@ struct Function {
   std::string system_name;  // as the linker sees it (mangled)
   std::string filename;
   int64_t start_line = 0;
+  bool operator==(const Function&) const = default;
 };
 
 struct Line {
   uint64_t function_id = 0;
   int64_t line = 0;
   int64_t column = 0;
+  bool operator==(const Line&) const = default;
 };
 
 struct Location {
@@ -67,12 +70,14 @@ struct Location {
   uint64_t address = 0;     // non-leaf frames hold return address - 1
   std::vector<Line> lines;  // innermost first; empty until symbolized
   bool is_folded = false;
+  bool operator==(const Location&) const = default;
 };
 
 struct Sample {
   std::vector<uint64_t> location_ids;  // leaf first
   std::vector<int64_t> values;         // one per Profile::sample_types
   std::vector<Label> labels;
+  bool operator==(const Sample&) const = default;
 };
 
 struct Profile {
@@ -90,6 +95,7 @@ struct Profile {
   std::vector<std::string> comments;
   std::string default_sample_type;  // empty: clients use the last sample type
   std::string doc_url;
+  bool operator==(const Profile&) const = default;
 };
 
 }  // namespace leakscope

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/profile/id_index.h"
 #include "core/profile/profile.h"
 #include "core/util/result.h"
 
@@ -16,15 +17,25 @@ namespace leakscope {
 Result<void> validate(const Profile& profile);
 
 // Index of the sample type named `type` (e.g. "inuse_space"); with an empty name, the profile's
-// default_sample_type, or else the last sample type (pprof's rule).
+// default_sample_type, or else the last sample type (pprof's rule). Like pprof's -sample_index,
+// a decimal number selects by position and "inuse_space" also matches a legacy type "space".
 Result<size_t> select_sample_type(const Profile& profile, const std::string& type = "");
 
-// Multiplies every sample value by `factor` (rounded to nearest); scale(-1) negates.
+// Multiplies every sample value by `factor` (rounded to nearest, saturating at the int64
+// range); scale(-1) negates exactly.
 void scale(Profile& profile, double factor);
 
-// Merges profiles with the same sample types into one: locations are unified by (mapping,
-// address) or, without an address, by their lines; functions by (name, system_name, filename,
-// start_line); samples with the same stack and labels are summed. Errors if sample types differ.
+// Merges profiles with the same sample types into one, as pprof's profile.Merge does:
+//   - mappings are unified by (build_id, or filename without one; size rounded up to 4 KiB;
+//     file_offset), so the same binary loaded at another address (ASLR) is one mapping, and the
+//     addresses of the later profile are rebased onto the first one's;
+//   - locations by (mapping, address relative to it, is_folded, lines);
+//   - functions by (name, system_name, filename, start_line);
+//   - samples with the same stack and the same labels are summed (saturating); samples whose
+//     values are then all zero are dropped (a diff keeps only what changed).
+// Header fields: earliest non-zero time, summed duration, largest period, comments united,
+// the first non-empty default_sample_type, doc_url, drop_frames, keep_frames. The result is
+// compacted (ids 1..N). Errors if sample types or period types differ.
 Result<Profile> merge(const std::vector<const Profile*>& profiles);
 
 // Removes samples whose values are all zero and everything they alone referenced, and renumbers
@@ -41,7 +52,31 @@ struct Frame {
   std::string mapping;  // mapping file name, may be empty
 };
 
-// The frames of a sample, leaf first, inlined frames expanded.
+// Lookups by id over one profile, for callers that walk many samples (top, diff, analysis).
+// Holds pointers into `profile`: rebuild it after the profile changes.
+class ProfileIndex {
+ public:
+  explicit ProfileIndex(const Profile& profile);
+  const Profile& profile() const { return *profile_; }
+  const Location* location(uint64_t id) const { return at(profile_->locations, locations_, id); }
+  const Function* function(uint64_t id) const { return at(profile_->functions, functions_, id); }
+  const Mapping* mapping(uint64_t id) const { return at(profile_->mappings, mappings_, id); }
+
+ private:
+  template <typename T>
+  static const T* at(const std::vector<T>& items, const IdIndex& index, uint64_t id) {
+    int64_t i = index.find(id);
+    return i == IdIndex::kMissing ? nullptr : &items[static_cast<size_t>(i)];
+  }
+  const Profile* profile_;
+  IdIndex locations_, functions_, mappings_;
+};
+
+// The frames of a sample, leaf first, inlined frames expanded (innermost first). A location
+// without lines gives one frame named "0x<address>"; `mapping` is the mapping's base name.
+// The first form costs O(1) per frame when ids are 1..N (after decode of Go's or our profiles,
+// or compact()) and a scan otherwise; use the ProfileIndex form in loops over many samples.
 std::vector<Frame> frames_of(const Profile& profile, const Sample& sample);
+std::vector<Frame> frames_of(const ProfileIndex& index, const Sample& sample);
 
 }  // namespace leakscope

@@ -1,0 +1,3 @@
+module leakscope.example/goheap
+
+go 1.19
