@@ -7,10 +7,11 @@
 //
 // The idea: a call site that repeats is entered with the same return address and the same stack
 // pointer, and its callers' return addresses sit at the same stack slots. A full unwind records,
-// for every frame, where its return address lives (CFA - 8 on x86-64) as an offset from the
-// hook's own CFA, and a hash of the values found there. A later call with the same (return
-// address, CFA) pair re-reads those slots and compares the hash: equal means the caller chain is
-// the same chain, so the interned stack id is reused without unwinding (a few dozen loads).
+// for every frame, where its return address lives (just below the frame's CFA on x86-64) as an
+// offset from the hook's own CFA, and a hash of the values found there. A later call with the same
+// (return address, CFA) pair re-reads those slots and compares the hash: equal means the caller
+// chain is the same chain, so the interned stack id is reused without unwinding (a few dozen
+// loads).
 //
 // Why that is sound: each frame's CFA is a function of its pc and the CFA below it (rsp-relative
 // rules) or of a saved frame pointer that itself lives in the frame; with the same pcs at the
@@ -42,7 +43,7 @@ struct CacheEntry {
   uint64_t hash = 0;  // of the values at the slots
   uint32_t stack_id = 0;
   uint32_t n = 0;                         // slots to check (frames - 1)
-  uint32_t offsets[kMaxFrames - 1] = {};  // slot of frame i+1's pc, relative to cfa
+  uint32_t offsets[kMaxFrames - 1] = {};  // where pcs[i + 1] lives, relative to cfa
 };
 
 // 4 x 280 bytes of initial-exec TLS per thread; zeroed (ret == 0 never matches a real call).
@@ -92,11 +93,13 @@ bool lookup(const CacheEntry& e, uintptr_t ret, uintptr_t cfa) {
 void store(CacheEntry& e, const Walk& walk, uintptr_t ret, uintptr_t cfa, uint32_t id) {
   e.ret = 0;  // invalid while being rewritten (a signal handler on this thread may look)
   uint64_t h = 0;
-  for (int i = 0; i + 1 < walk.n; ++i) {
+  for (int i = 1; i < walk.n; ++i) {
+    // In a backtrace callback, _Unwind_GetCFA is the stack pointer of frame i at its call,
+    // i.e. the CFA of frame i - 1: frame i - 1's return address (pcs[i]) sits just below it.
     uintptr_t slot = walk.cfas[i] - sizeof(uintptr_t);
     if (slot < cfa || slot - cfa >= kMaxSlotOffset) return;  // not on this stack: never cached
-    e.offsets[i] = static_cast<uint32_t>(slot - cfa);
-    h = mix(h, walk.pcs[i + 1]);
+    e.offsets[i - 1] = static_cast<uint32_t>(slot - cfa);
+    h = mix(h, walk.pcs[i]);
   }
   e.n = static_cast<uint32_t>(walk.n > 0 ? walk.n - 1 : 0);
   e.hash = h;
