@@ -1,0 +1,63 @@
+// leakscope report DIR: re-renders a run from DIR/report.json: the text report (or the JSON
+// with --json) and DIR/report.html and the folded stacks, rewritten. --suppress FILE marks the
+// findings a pattern matches and recomputes the verdict, so an accepted site can be silenced
+// after the fact without running again. Exit codes as for run: 3 when a leak remains.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "cli/detect_cli.h"
+
+namespace leakscope::cli {
+namespace {
+
+struct ReportOptions {
+  std::string dir;
+  std::string suppress;
+  bool json = false;
+};
+
+void recompute_verdict(report::Report& r) {
+  auto worst = analysis::Verdict::kNoLeak;
+  for (const analysis::Finding& f : r.findings)
+    if (!f.suppressed && static_cast<int>(f.verdict) < static_cast<int>(worst)) worst = f.verdict;
+  if (worst != r.verdict && r.verdict != analysis::Verdict::kInconclusive) {
+    r.verdict = worst;
+    r.summary = std::string(analysis::to_string(worst)) + " after suppressions; was: " + r.summary;
+  }
+}
+
+int report_command(const ReportOptions& o) {
+  auto text = read_text_file(o.dir + "/report.json");
+  if (!text) return fail(text.error().message);
+  auto r = report::from_json(*text);
+  if (!r) return fail(o.dir + "/" + r.error().message);
+  if (!o.suppress.empty()) {
+    auto s = analysis::read_suppressions(o.suppress);
+    if (!s) return fail(s.error().message);
+    analysis::apply_suppressions(*s, r->findings);
+    recompute_verdict(*r);
+  }
+  auto written = write_report_files(*r, o.dir);
+  if (o.json)
+    std::fputs(report::to_json(*r).c_str(), stdout);
+  else
+    std::printf("%s\nreport: %s/report.html\n", report::render_text(*r).c_str(), o.dir.c_str());
+  std::fflush(stdout);
+  if (!written) return fail(written.error().message);
+  return r->verdict == analysis::Verdict::kLeak ? kExitLeakFound : kExitOk;
+}
+
+const RegisterCommand kReport{{
+    "report",
+    "re-render the report of a run or watch directory",
+    [](CLI::App& sub) -> std::function<int()> {
+      auto o = std::make_shared<ReportOptions>();
+      sub.add_option("dir", o->dir, "the --out directory of a run or watch")->required();
+      sub.add_option("--suppress", o->suppress, "file of function patterns to ignore");
+      sub.add_flag("--json", o->json, "print report.json instead of the text report");
+      return [o] { return report_command(*o); };
+    },
+}};
+
+}  // namespace
+}  // namespace leakscope::cli

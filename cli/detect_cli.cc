@@ -1,0 +1,88 @@
+// See detect_cli.h.
+#include "cli/detect_cli.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+#include "cli/command.h"
+
+namespace leakscope::cli {
+
+std::optional<int64_t> parse_size(const std::string& text) {
+  int64_t v = 0;
+  const char* b = text.data();
+  const char* e = text.data() + text.size();
+  auto [end, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || end == b || v < 0) return std::nullopt;
+  std::string suffix(end, e);
+  int shift = 0;
+  if (suffix.empty() || suffix == "B")
+    shift = 0;
+  else if (suffix == "K" || suffix == "k" || suffix == "KiB" || suffix == "KB")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB" || suffix == "MB")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB" || suffix == "GB")
+    shift = 30;
+  else
+    return std::nullopt;
+  if (v > (INT64_MAX >> shift)) return std::nullopt;
+  return v << shift;
+}
+
+std::string default_out_dir(const std::string& verb) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return "leakscope-" + verb + "-" + buf;
+}
+
+bool stderr_is_tty() { return isatty(STDERR_FILENO) == 1; }
+
+std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx) {
+  if (!o.limit.empty()) {
+    auto limit = parse_size(o.limit);
+    if (!limit || *limit == 0) return "--limit: '" + o.limit + "' is not a size (e.g. 512M)";
+    ctx.limit_bytes = *limit;
+    ctx.limit_source = "flag";
+  } else if (pid > 0) {
+    if (auto limit = read_cgroup_memory_limit(pid)) {
+      ctx.limit_bytes = *limit;
+      ctx.limit_source = "cgroup";
+    }
+  }
+  if (!o.suppress.empty()) {
+    auto s = analysis::read_suppressions(o.suppress);
+    if (!s) return s.error().message;
+    ctx.options.suppressions = std::move(*s);
+  }
+  return "";
+}
+
+int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
+               const std::string& error) {
+  report::Report r = build_report(session, ctx);
+  if (!error.empty()) {
+    r.notes.push_back("incomplete run: " + error);
+    if (r.verdict == analysis::Verdict::kNoLeak) r.verdict = analysis::Verdict::kInconclusive;
+  }
+  auto written = write_report_files(r, o.out_dir);
+  if (o.json)
+    std::fputs(report::to_json(r).c_str(), stdout);
+  else if (!session.snapshots().empty())
+    std::printf("%s\nreport: %s/report.html (and report.json, snapshots/)\n",
+                report::render_text(r).c_str(), o.out_dir.c_str());
+  std::fflush(stdout);
+  if (!written) return fail(written.error().message);
+  if (!error.empty())
+    return fail(error + " (" + std::to_string(session.snapshots().size()) + " snapshots kept in " +
+                o.out_dir + ")");
+  return r.verdict == analysis::Verdict::kLeak ? kExitLeakFound : kExitOk;
+}
+
+}  // namespace leakscope::cli

@@ -1,0 +1,41 @@
+// What `run`, `watch` and `report` share: option parsing helpers, the default output
+// directory, and the last step of every run: analyse, write the files, print, pick the exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/detect_analyze.h"
+#include "cli/detect_session.h"
+
+namespace leakscope::cli {
+
+// "512M", "1GiB", "65536" -> bytes; nullopt when malformed.
+std::optional<int64_t> parse_size(const std::string& text);
+
+// "leakscope-<verb>-YYYYmmdd-HHMMSS" in the current directory.
+std::string default_out_dir(const std::string& verb);
+
+// Options every detective verb takes.
+struct DetectOptions {
+  double interval_s = 1;
+  std::string out_dir;
+  bool json = false;
+  std::string limit;     // --limit, as typed
+  std::string suppress;  // --suppress FILE
+};
+
+// Reads --limit/--suppress into `ctx` (the cgroup limit of `pid` when no --limit). Returns a
+// message for a usage error, or empty.
+std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx);
+
+// Analyses the session, writes the files, prints the text report (or JSON) on stdout. Returns
+// kExitLeakFound, kExitOk, or kExitError when `error` is not empty (printed last, after the
+// partial report, as "leakscope: error: ...").
+int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
+               const std::string& error);
+
+// True when stderr is a terminal (the progress line is shown only then).
+bool stderr_is_tty();
+
+}  // namespace leakscope::cli

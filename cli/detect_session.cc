@@ -1,0 +1,215 @@
+// See detect_session.h. The loop is paced by absolute deadlines (start + k * interval), so slow
+// scrapes do not stretch the run, and a snapshot that misses a profile keeps the others: the
+// analysis treats the missing figure as a gap (NaN), not as zero.
+#include "cli/detect_session.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/analysis/judge.h"
+#include "core/profile/pprof_codec.h"
+
+namespace leakscope::cli {
+namespace {
+
+using analysis::Phase;
+using analysis::Signal;
+
+struct Endpoint {
+  Signal signal;
+  const char* path;
+};
+
+std::vector<Endpoint> endpoints(Source s) {
+  switch (s) {
+    case Source::kAgent:
+      return {{Signal::kHeap, "/debug/pprof/heap"},
+              {Signal::kMmap, "/debug/pprof/mmap"},
+              {Signal::kThreads, "/debug/pprof/threads"},
+              {Signal::kFds, "/debug/pprof/fds"}};
+    case Source::kPprof:
+      // gc=1: Go's heap profile is as of the last GC; forcing one makes every snapshot current.
+      return {{Signal::kHeap, "/debug/pprof/heap?gc=1"},
+              {Signal::kGoroutines, "/debug/pprof/goroutine"}};
+    case Source::kProc:
+      return {};
+  }
+  return {};
+}
+
+std::string iso_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json opt(const std::optional<int64_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// Writes `text` to `path` through a temporary file and a rename.
+void write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
+
+const char* to_string(Source s) {
+  switch (s) {
+    case Source::kAgent:
+      return "agent";
+    case Source::kPprof:
+      return "pprof";
+    case Source::kProc:
+      return "proc";
+  }
+  return "?";
+}
+
+Session::Session(SessionOptions options) : options_(std::move(options)) {}
+Session::~Session() { clear_progress(); }
+
+Result<void> Session::open() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.out_dir + "/snapshots", ec);
+  if (ec) return make_error(options_.out_dir + "/snapshots: " + ec.message());
+  if (options_.url) scraper_ = std::make_unique<Scraper>(*options_.url);
+  t0_ = std::chrono::steady_clock::now();
+  started_at_ = iso_now();
+  return {};
+}
+
+double Session::now_s() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+}
+
+void Session::fetch(Signal signal, const std::string& path, Snapshot& s) {
+  auto body = scraper_->get(path);
+  if (!body) {
+    s.errors.push_back(body.error().message);
+    return;
+  }
+  char name[64];
+  std::snprintf(name, sizeof name, "snapshots/%04zu.%s.pb.gz", snapshots_.size(),
+                analysis::to_string(signal));
+  write_atomically(options_.out_dir + "/" + name, *body);
+  auto profile = decode_profile(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body->data()), body->size()));
+  if (!profile) {
+    s.errors.push_back(profile.error().wrap(path).message);
+    return;
+  }
+  s.files[analysis::to_string(signal)] = name;
+  s.profiles[signal] = std::move(*profile);
+}
+
+void Session::take(Phase phase) {
+  Snapshot s;
+  s.t_s = now_s();
+  s.phase = phase;
+  if (phases_.empty() || phases_.back().name != analysis::to_string(phase))
+    phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
+  if (scraper_)
+    for (const Endpoint& e : endpoints(options_.source)) fetch(e.signal, e.path, s);
+  if (options_.pid > 0) {
+    auto figures = read_proc_figures(options_.pid);
+    if (figures)
+      s.proc = *figures;
+    else
+      s.errors.push_back(figures.error().message);
+  }
+  phases_.back().end_s = s.t_s;
+  snapshots_.push_back(std::move(s));
+  write_series_file();
+  if (options_.progress) show_progress(snapshots_.back());
+}
+
+void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop) {
+  const double start = now_s();
+  for (int k = 0;; ++k) {
+    double due = start + k * options_.interval_s;
+    while (now_s() < due) {
+      if (stop && stop()) return;
+      double left = due - now_s();
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(std::min(0.05, std::max(left, 0.0))));
+    }
+    if (max_s >= 0 && now_s() - start > max_s + 1e-3) return;
+    take(phase);
+    if (stop && stop()) return;
+  }
+}
+
+std::vector<report::PhaseSpan> Session::phases() const { return phases_; }
+
+void Session::write_series_file() const {
+  nlohmann::json snaps = nlohmann::json::array();
+  for (const Snapshot& s : snapshots_)
+    snaps.push_back({{"t_s", s.t_s},
+                     {"phase", analysis::to_string(s.phase)},
+                     {"rss_bytes", opt(s.proc.rss_bytes)},
+                     {"pss_bytes", opt(s.proc.pss_bytes)},
+                     {"threads", opt(s.proc.threads)},
+                     {"fds", opt(s.proc.fds)},
+                     {"files", s.files},
+                     {"errors", s.errors}});
+  nlohmann::json doc = {
+      {"schema", "leakscope.series/v1"},
+      {"started_at", started_at_},
+      {"interval_s", options_.interval_s},
+      {"source", to_string(options_.source)},
+      {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
+      {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
+      {"snapshots", snaps},
+  };
+  write_atomically(options_.out_dir + "/series.json", doc.dump(1) + "\n");
+}
+
+void Session::show_progress(const Snapshot& s) {
+  std::string line = "[" + std::string(analysis::to_string(s.phase)) + " " +
+                     std::to_string(static_cast<int>(s.t_s)) + " s] ";
+  if (s.proc.rss_bytes) line += "rss " + analysis::human(*s.proc.rss_bytes, "bytes") + "  ";
+  auto heap = s.profiles.find(Signal::kHeap);
+  if (heap != s.profiles.end()) {
+    double total = 0;
+    const Profile& p = heap->second;
+    size_t idx = p.sample_types.empty() ? 0 : p.sample_types.size() - 1;
+    for (const Sample& smp : p.samples)
+      if (idx < smp.values.size()) total += static_cast<double>(smp.values[idx]);
+    line += "heap " + analysis::human(total, "bytes") + "  ";
+  }
+  if (s.proc.threads) line += "threads " + std::to_string(*s.proc.threads) + "  ";
+  if (s.proc.fds) line += "fds " + std::to_string(*s.proc.fds) + "  ";
+  line += std::to_string(snapshots_.size()) + " snapshots";
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+  progress_shown_ = true;
+}
+
+void Session::clear_progress() {
+  if (!progress_shown_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  progress_shown_ = false;
+}
+
+}  // namespace leakscope::cli

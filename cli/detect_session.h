@@ -1,0 +1,87 @@
+// A sampling session: snapshots of one target, taken every interval and phase by phase, kept in
+// memory for the analysis and on disk as they are taken (so a crash of the target, or of
+// leakscope, leaves every snapshot so far readable):
+//   DIR/snapshots/NNNN.<signal>.pb.gz   the profiles exactly as served (gzip'd pprof), which
+//                                       `leakscope top` / `diff` and pprof open directly;
+//   DIR/series.json                     schema "leakscope.series/v1": per snapshot its time,
+//                                       phase, /proc figures, files and scrape errors.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/detect_proc.h"
+#include "cli/detect_scrape.h"
+#include "core/analysis/finding.h"
+#include "core/profile/profile.h"
+#include "core/report/report.h"
+
+namespace leakscope::cli {
+
+enum class Source { kAgent, kPprof, kProc };
+const char* to_string(Source s);
+
+struct Snapshot {
+  double t_s = 0;
+  analysis::Phase phase = analysis::Phase::kWatch;
+  std::map<analysis::Signal, Profile> profiles;
+  ProcFigures proc;
+  std::map<std::string, std::string> files;  // signal -> path relative to DIR
+  std::vector<std::string> errors;
+};
+
+struct SessionOptions {
+  Source source = Source::kAgent;
+  std::optional<Url> url;  // agent or pprof debug server
+  pid_t pid = 0;           // 0: no /proc figures
+  double interval_s = 1;
+  std::string out_dir;
+  bool progress = false;  // a one-line progress display on stderr
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options);
+  ~Session();
+
+  // Creates DIR/snapshots. Call once before anything else.
+  Result<void> open();
+  // Takes one snapshot now, in `phase`.
+  void take(analysis::Phase phase);
+  // Snapshots every interval, starting now, until `max_s` have passed (< 0: no limit) or `stop`
+  // returns true (polled every 50 ms). `stop` may be empty.
+  void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop);
+
+  const std::vector<Snapshot>& snapshots() const { return snapshots_; }
+  std::vector<report::PhaseSpan> phases() const;
+  const SessionOptions& options() const { return options_; }
+  std::string started_at() const { return started_at_; }
+  // Seconds since open().
+  double now_s() const;
+  void add_note(std::string note) { notes_.push_back(std::move(note)); }
+  const std::vector<std::string>& notes() const { return notes_; }
+  void clear_progress();
+
+ private:
+  void fetch(analysis::Signal signal, const std::string& path, Snapshot& s);
+  void write_series_file() const;
+  void show_progress(const Snapshot& s);
+
+  SessionOptions options_;
+  std::unique_ptr<Scraper> scraper_;
+  std::chrono::steady_clock::time_point t0_;
+  std::string started_at_;
+  std::vector<Snapshot> snapshots_;
+  std::vector<report::PhaseSpan> phases_;
+  std::vector<std::string> notes_;
+  bool progress_shown_ = false;
+};
+
+}  // namespace leakscope::cli
