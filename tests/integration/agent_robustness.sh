@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The agent in hosts that do unusual things (tests/agent/robustness.cc): fork children keep
+# working, exec'd children run without the agent unless LEAKSCOPE_INHERIT=1, signal handlers
+# allocate, threads come and go, dlsym/dlopen failures (libdl's calloc) under sampling. Each mode
+# runs at rate 1 (every allocation in the slow path) and at the default rate, under a timeout.
+set -euo pipefail
+source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
+PROG=$BUILD/agent_robustness
+
+for rate in 1 524288; do
+  for mode in fork signal threads dlerror; do
+    echo "== $mode at rate $rate"
+    timeout 120 env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=$rate "$PROG" "$mode" ||
+      fail "$mode at rate $rate: status $?"
+  done
+done
+
+echo "== exec'd children do not inherit the agent"
+out=$(env LD_PRELOAD="$AGENT" "$PROG" exec)
+[[ $out == "child LD_PRELOAD=[]" ]] || fail "child saw: $out"
+out=$(env LD_PRELOAD="/lib/x86_64-linux-gnu/libz.so.1:$AGENT" "$PROG" exec)
+[[ $out == "child LD_PRELOAD=[/lib/x86_64-linux-gnu/libz.so.1]" ]] || fail "others kept? $out"
+out=$(env LD_PRELOAD="$AGENT" LEAKSCOPE_INHERIT=1 "$PROG" exec)
+[[ $out == "child LD_PRELOAD=[$AGENT]" ]] || fail "LEAKSCOPE_INHERIT=1: child saw: $out"
+
+echo "== the fork child does not serve (nor hold) the parent's port"
+start_agent forker -- "$PROG" forkhold "$TMP/child.pid"
+wait_for_file "$TMP/child.pid"
+child=$(cat "$TMP/child.pid")
+PIDS+=("$child")
+curl -sf --max-time 5 "http://$ADDR/healthz" >/dev/null || fail "parent does not serve"
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+kill -0 "$child" || fail "child died with the parent"
+rc=0
+curl -s --max-time 5 "http://$ADDR/healthz" >/dev/null || rc=$?
+((rc == 7)) || fail "the parent's port is still open in the fork child (curl status $rc, 7 = refused)"
+echo PASS
