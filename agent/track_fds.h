@@ -121,6 +121,9 @@ uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa);
 // Switches the per-thread cache off (LEAKSCOPE_FD_STACK_CACHE=0): every call unwinds.
 void set_site_cache_enabled(bool on);
 
+// The /debug/pprof/fds profile, gzip'd protobuf (for dumps to a directory).
+std::string fds_profile_bytes();
+
 // Text helpers for the debug=N pages: one line per frame, "    #i 0xPC symbol+0xoff (object)",
 // symbolized with dladdr (for a return address, the call instruction at pc - 1 is resolved).
 void append_stack_text(std::string& out, const uintptr_t* pcs, int n, const char* indent);

@@ -122,7 +122,12 @@ void describe(FdView& v, const char* link) {
   if (v.kind == FdKind::kFile || v.kind == FdKind::kMemfd) add_label(v, "path", link);
   if (v.kind == FdKind::kSocket) describe_socket(v);
   if (v.kind == FdKind::kOther) add_label(v, "object", link);
-  if (v.entry.present && (v.entry.flags & kFdCloexec)) v.summary += " [cloexec]";
+  // Read now rather than trusted from the creating call: fcntl(F_SETFD) may have changed it. A
+  // descriptor without close-on-exec leaks into every child the process execs.
+  int fd_flags = fcntl(v.fd, F_GETFD);
+  if (fd_flags >= 0)
+    v.labels.push_back(Label{"cloexec", (fd_flags & FD_CLOEXEC) ? "yes" : "no", 0, ""});
+  if (fd_flags >= 0 && (fd_flags & FD_CLOEXEC)) v.summary += " [cloexec]";
   if (v.entry.present && (v.entry.flags & kFdStdio)) v.summary += " [FILE*]";
 }
 
@@ -260,6 +265,16 @@ std::string text_each(const std::vector<FdView>& fds) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string fds_profile_bytes() {
+  ReentryGuard guard;
+  FdTable& table = fd_table();
+  return profile_body(scan_fds(table), table);
+}
+
+namespace {
 
 void serve_fds(const HttpRequest& req, HttpResponse& res) {
   ReentryGuard guard;

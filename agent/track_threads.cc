@@ -78,19 +78,45 @@ void ThreadTable::exited(ThreadRecord* r) {
   }
 }
 
-ThreadRecord* ThreadTable::find(uint64_t handle) {
+ThreadRecord* ThreadTable::find(uint64_t handle, bool joinable_only) {
   if (handle == 0) return nullptr;
   int hw = high_water_.load(std::memory_order_relaxed);
   for (int i = 0; i < hw; ++i) {
     ThreadRecord& r = slots_[i];
-    uint32_t s = state_of(r.word.load(std::memory_order_acquire));
-    if (s != kThreadFree && r.handle.load(std::memory_order_relaxed) == handle) return &r;
+    uint32_t w = r.word.load(std::memory_order_acquire);
+    if (state_of(w) == kThreadFree || r.handle.load(std::memory_order_relaxed) != handle) continue;
+    // A detached or joined thread's handle may already belong to a newer thread (glibc reuses
+    // the descriptor at once) while its record is not freed yet; join and detach can only mean
+    // the joinable one.
+    if (joinable_only && (w & (kThreadDetached | kThreadJoining))) continue;
+    return &r;
   }
   return nullptr;
 }
 
-bool ThreadTable::joined(uint64_t handle) {
-  ThreadRecord* r = find(handle);
+ThreadRecord* ThreadTable::begin_join(uint64_t handle) {
+  ThreadRecord* r = find(handle, true);
+  if (r != nullptr) set_flag(r, kThreadJoining);
+  return r;
+}
+
+void ThreadTable::end_join(ThreadRecord* r, bool success) {
+  if (r == nullptr) return;
+  if (success) {
+    joined(r);
+    return;
+  }
+  uint32_t w = r->word.load(std::memory_order_relaxed);
+  while (state_of(w) != kThreadFree &&
+         !r->word.compare_exchange_weak(w, w & ~kThreadJoining, std::memory_order_relaxed)) {
+  }
+}
+
+ThreadRecord* ThreadTable::slot(int index) {
+  return index >= 0 && index < capacity_ ? &slots_[index] : nullptr;
+}
+
+bool ThreadTable::joined(ThreadRecord* r) {
   if (r == nullptr) return false;
   uint32_t w = r->word.load(std::memory_order_relaxed);
   // A successful join means the thread is gone, whatever the record says (it may have left
@@ -124,8 +150,7 @@ void ThreadTable::publish(ThreadRecord* r, uint64_t handle) {
   }
 }
 
-bool ThreadTable::detached(uint64_t handle) {
-  ThreadRecord* r = find(handle);
+bool ThreadTable::detached(ThreadRecord* r) {
   if (r == nullptr) return false;
   uint32_t w = r->word.load(std::memory_order_relaxed);
   for (;;) {
@@ -165,6 +190,7 @@ std::vector<ThreadInfo> ThreadTable::snapshot(bool include_agent) const {
     info.flags = w & ~kThreadStateMask;
     info.stack_id = r.stack_id;
     info.created_ns = r.created_ns;
+    info.slot = i;
     out.push_back(info);
   }
   return out;

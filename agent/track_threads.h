@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace leakscope::agent {
@@ -39,6 +40,7 @@ enum ThreadStateBits : uint32_t {
   kThreadCancelled = 1u << 10,  // pthread_cancel was called on it
   kThreadExiting = 1u << 11,    // it called pthread_exit
   kThreadPublished = 1u << 12,  // the creator has stored the handle: the slot may be freed
+  kThreadJoining = 1u << 13,    // a join is in progress: only the joiner may free it
 };
 
 struct ThreadRecord {
@@ -59,6 +61,7 @@ struct ThreadInfo {
   uint32_t flags = 0;
   uint32_t stack_id = 0;
   int64_t created_ns = 0;
+  int slot = -1;  // index of the record in the table
 };
 
 class ThreadTable {
@@ -80,11 +83,23 @@ class ThreadTable {
   void started(ThreadRecord* r, pid_t tid, uint64_t handle);
   // At thread exit (TSD destructor, or found gone from /proc).
   void exited(ThreadRecord* r);
-  // After a successful join / on pthread_detach / on pthread_cancel / pthread_exit, by handle.
-  bool joined(uint64_t handle);
-  bool detached(uint64_t handle);
+  // Join and detach. The instant a real join or detach succeeds, glibc may hand the same
+  // pthread_t to a new thread, whose creator may then look it up: so the hooks claim the record
+  // *before* the real call. A join marks it kThreadJoining (begin_join), which hides it from
+  // every other lookup, and frees it or clears the mark after (end_join). A detach is booked
+  // before the real call (detached): it sets kThreadDetached, which hides it too, or frees it at
+  // once if the thread already exited.
+  ThreadRecord* begin_join(uint64_t handle);
+  void end_join(ThreadRecord* r, bool success);
+  bool joined(ThreadRecord* r);
+  bool detached(ThreadRecord* r);
+  bool joined(uint64_t handle) { return joined(find(handle, true)); }
+  bool detached(uint64_t handle) { return detached(find(handle, true)); }
   void set_flag(ThreadRecord* r, uint32_t flag);
-  ThreadRecord* find(uint64_t handle);
+  // The live record of the thread with this handle; joinable_only skips records that are
+  // detached or being joined (their handle may already belong to a newer thread).
+  ThreadRecord* find(uint64_t handle, bool joinable_only = false);
+  ThreadRecord* slot(int index);
   // Live (kRunning) and exited-unjoined records, agent threads excluded unless asked.
   std::vector<ThreadInfo> snapshot(bool include_agent = false) const;
   // Tids of the agent's own threads.
@@ -96,6 +111,7 @@ class ThreadTable {
 
  private:
   void release(ThreadRecord* r);
+
   ThreadRecord* slots_;
   int capacity_;
   std::atomic<int> high_water_{0};  // slots [0, high_water_) have been used at least once
@@ -107,6 +123,8 @@ class ThreadTable {
 inline constexpr int kThreadTableCapacity = 16384;
 ThreadTable& thread_table();
 void threads_register_routes();  // track_threads_serve.cc
+// The /debug/pprof/threads profile, gzip'd protobuf (for dumps to a directory).
+std::string threads_profile_bytes();
 
 // Captures the current stack of thread `tid` of this process by a signal to it. Returns the
 // frame count (0 with `why` set when it could not: signal blocked, handler replaced, timeout).

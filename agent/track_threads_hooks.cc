@@ -21,11 +21,13 @@
 #define LEAKSCOPE_THREAD_EXPORT extern "C" __attribute__((visibility("default")))
 
 // X(name, required)
-#define LEAKSCOPE_THREAD_FUNCTIONS(X)                                               \
-  X(pthread_create, true)                                                           \
-  X(pthread_exit, true)                                                             \
-  X(pthread_join, true) X(pthread_tryjoin_np, false) X(pthread_timedjoin_np, false) \
-      X(pthread_clockjoin_np, false) X(pthread_detach, true) X(pthread_cancel, true)
+#define LEAKSCOPE_THREAD_FUNCTIONS(X) \
+  X(pthread_create, true)             \
+  X(pthread_exit, true)               \
+  X(pthread_join, true)               \
+  X(pthread_tryjoin_np, false)        \
+  X(pthread_timedjoin_np, false)      \
+  X(pthread_clockjoin_np, false) X(pthread_detach, true) X(pthread_cancel, true)
 
 namespace leakscope::agent {
 
@@ -164,38 +166,43 @@ LEAKSCOPE_THREAD_EXPORT void pthread_exit(void* value) {
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_join(pthread_t thread, void** value) {
+  ThreadRecord* r = g_table.begin_join(static_cast<uint64_t>(thread));  // before: see begin_join
   int rc = real().pthread_join(thread, value);
-  if (rc == 0) g_table.joined(static_cast<uint64_t>(thread));
+  g_table.end_join(r, rc == 0);
   return rc;
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_tryjoin_np(pthread_t thread, void** value) {
   auto fn = real().pthread_tryjoin_np;
+  ThreadRecord* r = g_table.begin_join(static_cast<uint64_t>(thread));
   int rc = fn ? fn(thread, value) : ENOSYS;
-  if (rc == 0) g_table.joined(static_cast<uint64_t>(thread));
+  g_table.end_join(r, rc == 0);
   return rc;
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_timedjoin_np(pthread_t thread, void** value,
                                                  const struct timespec* abstime) {
   auto fn = real().pthread_timedjoin_np;
+  ThreadRecord* r = g_table.begin_join(static_cast<uint64_t>(thread));
   int rc = fn ? fn(thread, value, abstime) : ENOSYS;
-  if (rc == 0) g_table.joined(static_cast<uint64_t>(thread));
+  g_table.end_join(r, rc == 0);
   return rc;
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_clockjoin_np(pthread_t thread, void** value, clockid_t clock,
                                                  const struct timespec* abstime) {
   auto fn = real().pthread_clockjoin_np;
+  ThreadRecord* r = g_table.begin_join(static_cast<uint64_t>(thread));
   int rc = fn ? fn(thread, value, clock, abstime) : ENOSYS;
-  if (rc == 0) g_table.joined(static_cast<uint64_t>(thread));
+  g_table.end_join(r, rc == 0);
   return rc;
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_detach(pthread_t thread) {
-  int rc = real().pthread_detach(thread);
-  if (rc == 0) g_table.detached(static_cast<uint64_t>(thread));
-  return rc;
+  // Booked before the real call (see begin_join); a detach that fails is a program error
+  // (EINVAL, ESRCH: not a joinable thread), after which the record may be freed too early.
+  g_table.detached(g_table.find(static_cast<uint64_t>(thread), true));
+  return real().pthread_detach(thread);
 }
 
 LEAKSCOPE_THREAD_EXPORT int pthread_cancel(pthread_t thread) {

@@ -86,7 +86,7 @@ std::vector<TaskView> scan_threads(ThreadTable& table) {
   for (const ThreadInfo& info : records) {
     if (info.state == kThreadRunning && !tids.count(info.tid) && info.tid != 0 &&
         !task_alive(info.tid)) {
-      if (ThreadRecord* r = table.find(info.handle)) table.exited(r);
+      if (ThreadRecord* r = table.slot(info.slot); r && r->tid.load() == info.tid) table.exited(r);
       continue;
     }
     TaskView v;
@@ -205,6 +205,16 @@ std::string text_each(const std::vector<TaskView>& threads, int timeout_ms) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string threads_profile_bytes() {
+  ReentryGuard guard;
+  ThreadTable& table = thread_table();
+  return profile_body(scan_threads(table), table);
+}
+
+namespace {
 
 void serve_threads(const HttpRequest& req, HttpResponse& res) {
   ReentryGuard guard;

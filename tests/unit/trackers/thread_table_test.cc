@@ -85,6 +85,47 @@ TEST_F(ThreadTableTest, DetachedAtCreationExitingBeforePublish) {
   EXPECT_TRUE(is_free(r));
 }
 
+TEST_F(ThreadTableTest, HandleReusedWhileADetachedRecordAwaitsPublish) {
+  // A detached thread exits before its creator published it; glibc hands its descriptor (the
+  // same pthread_t) to a new joinable thread at once. Joining the new one must free the new
+  // record, not the old one (found first in slot order).
+  ThreadRecord* old_r = table_.reserve(1, kThreadDetached, 0);
+  table_.started(old_r, 100, 77);
+  table_.exited(old_r);
+  ThreadRecord* new_r = create(77);
+  table_.exited(new_r);
+  EXPECT_TRUE(table_.joined(77));
+  EXPECT_TRUE(is_free(new_r));
+  table_.publish(old_r, 77);
+  EXPECT_TRUE(is_free(old_r));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(ThreadTableTest, AJoinHidesItsRecordFromTheHandlesNextOwner) {
+  // pthread_join returned and glibc gave the handle to a new thread before the joiner booked
+  // the join: lookups for the new thread must not find the old record.
+  ThreadRecord* old_r = create(88);
+  table_.exited(old_r);
+  ASSERT_EQ(table_.begin_join(88), old_r);
+  ThreadRecord* new_r = create(88);  // same pthread_t, reused
+  EXPECT_EQ(table_.find(88, true), new_r);
+  table_.end_join(old_r, true);
+  EXPECT_TRUE(is_free(old_r));
+  EXPECT_TRUE(table_.detached(88));  // the new thread's detach reaches the new record
+  table_.exited(new_r);
+  EXPECT_TRUE(is_free(new_r));
+}
+
+TEST_F(ThreadTableTest, AFailedJoinLeavesTheRecordJoinable) {
+  ThreadRecord* r = create(89);
+  ASSERT_EQ(table_.begin_join(89), r);
+  table_.end_join(r, false);  // e.g. pthread_tryjoin_np: EBUSY
+  EXPECT_EQ(table_.find(89, true), r);
+  table_.exited(r);
+  EXPECT_TRUE(table_.joined(89));
+  EXPECT_TRUE(is_free(r));
+}
+
 TEST_F(ThreadTableTest, FullTableCountsOverflowAndFailedCreateReturnsTheSlot) {
   std::vector<ThreadRecord*> rs;
   for (int i = 0; i < kCap; ++i) rs.push_back(table_.reserve(1, 0, 0));
