@@ -96,12 +96,25 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
   errno = saved_errno;
 }
 
+// LEAKSCOPE_THREAD_SIGNAL: a number, "RTMIN+N" or "RTMAX-N" (with or without "SIG"), or 0.
 int chosen_signal() {
   if (g_signal >= 0) return g_signal;
   g_signal = SIGRTMAX - 3;
-  if (const char* v = getenv("LEAKSCOPE_THREAD_SIGNAL")) {
-    int s = std::atoi(v);
-    g_signal = (s == 0 || (s >= SIGRTMIN && s <= SIGRTMAX)) ? s : g_signal;
+  const char* v = getenv("LEAKSCOPE_THREAD_SIGNAL");
+  if (v == nullptr || *v == '\0') return g_signal;
+  if (std::strncmp(v, "SIG", 3) == 0) v += 3;
+  int s = -1;
+  if (std::strncmp(v, "RTMIN+", 6) == 0) {
+    s = SIGRTMIN + std::atoi(v + 6);
+  } else if (std::strncmp(v, "RTMAX-", 6) == 0) {
+    s = SIGRTMAX - std::atoi(v + 6);
+  } else if (*v >= '0' && *v <= '9') {
+    s = std::atoi(v);
+  }
+  if (s == 0 || (s >= SIGRTMIN && s <= SIGRTMAX)) {
+    g_signal = s;
+  } else {
+    agent_log("LEAKSCOPE_THREAD_SIGNAL must be 0 or a real-time signal; using SIGRTMAX-3");
   }
   return g_signal;
 }
