@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# libleakscope.so is self-contained: its only dynamic dependencies are libc, libpthread, libdl,
+# libz, libgcc_s (and the loader); it exports only interposed functions (C names and operator
+# new/delete), never libstdc++'s or the codec's symbols; and the libgcc_s it unwinds with finds
+# FDEs through glibc's lock-free _dl_find_object (no dl_iterate_phdr lock inside malloc).
+set -euo pipefail
+LIB=${LEAKSCOPE_BUILD:?}/libleakscope.so
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+needed=$(readelf -d "$LIB" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
+echo "NEEDED: $(echo $needed)"
+for lib in $needed; do
+  case $lib in
+    libc.so.6 | libpthread.so.0 | libdl.so.2 | libz.so.1 | libgcc_s.so.1 | ld-linux-x86-64.so.2) ;;
+    *) fail "unexpected dynamic dependency $lib" ;;
+  esac
+done
+
+exported=$(nm -D --defined-only "$LIB" | awk '{print $3}')
+bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da)[A-Za-z0-9_]*)$' || true)
+[[ -z $bad ]] || fail "exports beyond the hooks: $bad"
+for sym in malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
+  pvalloc malloc_usable_size mmap munmap mremap _Znwm _Znam _ZdlPv _ZdlPvm _ZnwmSt11align_val_t \
+  _ZdlPvmSt11align_val_t _ZnwmRKSt9nothrow_t; do
+  echo "$exported" | grep -qx "$sym" || fail "$sym is not interposed"
+done
+echo "$exported" | grep -q '^_ZNSt' && fail "libstdc++ symbols leak out"
+
+libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+nm -D "$libgcc" | grep -q ' U _dl_find_object' || fail "$libgcc does not use _dl_find_object"
+nm -D "$LIB" | grep -q ' U _Unwind_Backtrace' || fail "the agent does not unwind with libgcc_s"
+echo PASS
