@@ -203,10 +203,15 @@ bool Decoder::label(const View& v, Label& out, bool& keep) {
                            : r.skip(wt);
     if (!ok) return fail(context_, r.error());
   }
-  keep = s != 0 || num != 0 || unit != 0;  // pprof drops the rest
   out.num = static_cast<int64_t>(num);
-  return str(key, out.key, "label key") && str(s, out.str, "label str") &&
-         str(unit, out.num_unit, "label num_unit");
+  if (!str(key, out.key, "label key") || !str(s, out.str, "label str") ||
+      !str(unit, out.num_unit, "label num_unit")) {
+    return false;
+  }
+  // pprof drops the rest (it tests the indices; we test the strings, so a string table with a
+  // second "" cannot make a label that our own encoder would then drop).
+  keep = !out.str.empty() || out.num != 0 || !out.num_unit.empty();
+  return true;
 }
 
 bool Decoder::sample(const View& v, Sample& out) {
