@@ -5,7 +5,8 @@
 #   bench/agent_trackers_run.sh BUILD_DIR [RUNS]      (RUNS >= 5, default 7)
 #
 # Configurations alternate run by run (A B C A B C ...) so that drift on a shared machine hits
-# them alike; each figure is the median of RUNS. The agent runs with its defaults (heap sampling
+# them alike; each figure is the median of RUNS, and each ratio is given both as the ratio of the
+# medians and as the median of the per-round paired ratios. The agent runs with its defaults (heap sampling
 # at 512 KiB, trackers on, no debug server); "no fd cache" sets LEAKSCOPE_FD_STACK_CACHE=0, which
 # unwinds on every descriptor creation.
 set -euo pipefail
@@ -13,7 +14,7 @@ BUILD=${1:?usage: agent_trackers_run.sh BUILD_DIR [RUNS]}
 RUNS=${2:-7}
 AGENT=$BUILD/libleakscope.so
 OPENCLOSE_ITERATIONS=${OPENCLOSE_ITERATIONS:-300000}
-ECHO_ARGS=${ECHO_ARGS:-"2 100 300"}  # client threads, connections per thread, requests per conn
+ECHO_ARGS=${ECHO_ARGS:-"2 100 500"}  # client threads, connections per thread, requests per conn
 TMP=$(mktemp -d)
 SERVER=""
 trap '[[ -n $SERVER ]] && kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -37,19 +38,30 @@ echo_run() {  # echo_run ENV... : requests per second of a server started with E
 }
 
 declare -A oc ec
+ratios_oc="" ratios_nc="" ratios_ec=""
 for ((r = 0; r < RUNS; r++)); do
-  oc[none]+="$(openclose X=1) "
-  oc[agent]+="$(openclose LD_PRELOAD="$AGENT") "
-  oc[nocache]+="$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0) "
-  ec[none]+="$(echo_run X=1) "
-  ec[agent]+="$(echo_run LD_PRELOAD="$AGENT") "
+  a=$(openclose X=1)
+  b=$(openclose LD_PRELOAD="$AGENT")
+  c=$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0)
+  d=$(echo_run X=1)
+  e=$(echo_run LD_PRELOAD="$AGENT")
+  oc[none]+="$a " oc[agent]+="$b " oc[nocache]+="$c " ec[none]+="$d " ec[agent]+="$e "
+  # Each round's ratio pairs runs taken seconds apart: on a shared machine whose load drifts,
+  # the median of paired ratios is steadier than the ratio of medians (both are printed).
+  ratios_oc+="$(bc -l <<<"$b / $a") " ratios_nc+="$(bc -l <<<"$c / $a") "
+  ratios_ec+="$(bc -l <<<"$e / $d") "
 done
 
 m() { tr ' ' '\n' <<<"$1" | grep . | median; }
 oc_none=$(m "${oc[none]}"); oc_agent=$(m "${oc[agent]}"); oc_nocache=$(m "${oc[nocache]}")
 ec_none=$(m "${ec[none]}"); ec_agent=$(m "${ec[agent]}")
-echo "open/close loop, ns per open+close (median of $RUNS; runs: none ${oc[none]}| agent ${oc[agent]}| no fd cache ${oc[nocache]})"
-printf '| open/close loop | %.0f ns | %.0f ns | %.2fx time |\n' "$oc_none" "$oc_agent" "$(bc -l <<<"$oc_agent / $oc_none")"
-printf '| open/close loop, no fd stack cache | %.0f ns | %.0f ns | %.2fx time |\n' "$oc_none" "$oc_nocache" "$(bc -l <<<"$oc_nocache / $oc_none")"
-echo "echo server, requests/s (median of $RUNS; runs: none ${ec[none]}| agent ${ec[agent]})"
-printf '| loopback echo server | %.0f req/s | %.0f req/s | %.3fx throughput |\n' "$ec_none" "$ec_agent" "$(bc -l <<<"$ec_agent / $ec_none")"
+echo "runs (RUNS=$RUNS), open/close ns: none ${oc[none]}| agent ${oc[agent]}| no fd cache ${oc[nocache]}"
+echo "runs, echo req/s: none ${ec[none]}| agent ${ec[agent]}"
+echo "| benchmark | no agent (median) | agent (median) | ratio of medians | median of paired ratios |"
+echo "|---|---|---|---|---|"
+printf '| open/close loop, time | %.0f ns | %.0f ns | %.2fx | %.2fx |\n' "$oc_none" "$oc_agent" \
+  "$(bc -l <<<"$oc_agent / $oc_none")" "$(m "$ratios_oc")"
+printf '| open/close loop, no fd stack cache, time | %.0f ns | %.0f ns | %.2fx | %.2fx |\n' \
+  "$oc_none" "$oc_nocache" "$(bc -l <<<"$oc_nocache / $oc_none")" "$(m "$ratios_nc")"
+printf '| loopback echo server, throughput | %.0f req/s | %.0f req/s | %.3fx | %.3fx |\n' \
+  "$ec_none" "$ec_agent" "$(bc -l <<<"$ec_agent / $ec_none")" "$(m "$ratios_ec")"
