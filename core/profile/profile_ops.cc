@@ -82,10 +82,21 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// Lookup by id without an index: O(1) when ids are 1..N in order, a scan otherwise.
+// Lookup by id without an index: O(1) when ids are 1..N in order, O(log N) when they only
+// increase (addresses as ids, in order), a scan otherwise.
 template <typename T>
 const T* find_by_id(const std::vector<T>& items, uint64_t id) {
   if (id != 0 && id <= items.size() && items[id - 1].id == id) return &items[id - 1];
+  size_t lo = 0, hi = items.size();  // a plain bisection: harmless if ids are unordered
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (items[mid].id < id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo < items.size() && items[lo].id == id && id != 0) return &items[lo];
   for (const T& item : items) {
     if (item.id == id && id != 0) return &item;
   }

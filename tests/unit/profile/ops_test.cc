@@ -119,17 +119,21 @@ TEST(FramesOf, IndexAndScanAgreeOnSparseIds) {
   for (Location& l : p.locations) {
     for (Line& line : l.lines) line.function_id += 1000;
   }
-  p.functions[0].name.clear();  // falls back to the system name
-  ProfileIndex index(p);
-  for (const Sample& s : p.samples) {
-    std::vector<Frame> a = frames_of(p, s), b = frames_of(index, s);
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      EXPECT_EQ(a[i].function, b[i].function);
-      EXPECT_EQ(a[i].line, b[i].line);
+  p.functions[0].name.clear();               // falls back to the system name
+  for (int order = 0; order < 2; ++order) {  // ids increasing, then in no order
+    if (order == 1) std::swap(p.functions[0], p.functions[2]);
+    ProfileIndex index(p);
+    for (const Sample& s : p.samples) {
+      std::vector<Frame> a = frames_of(p, s), b = frames_of(index, s);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].function, b[i].function);
+        EXPECT_EQ(a[i].line, b[i].line);
+      }
     }
+    EXPECT_EQ(frames_of(index, p.samples[0])[0].function, "_Z9leak_herei");
+    EXPECT_EQ(frames_of(p, p.samples[2])[0].function, "Cache::put");
   }
-  EXPECT_EQ(frames_of(index, p.samples[0])[0].function, "_Z9leak_herei");
 }
 
 }  // namespace
