@@ -5,8 +5,10 @@
 // name) with its size and file offset, not its load address, so two runs of one program under
 // ASLR still share mappings; a location is its mapping and its address relative to the mapping's
 // start, plus its lines; a function is its names, file and start line; a sample is its new
-// location ids plus its labels in key order. The first input that brings a key defines the
-// entity and its new id; later inputs are translated onto it (their addresses rebased onto the
+// location ids plus its labels in any order. Entities are keyed by exact byte strings; samples,
+// the many (10^5..10^6 in a large profile), by a 64-bit hash confirmed by comparing, and input
+// ids are translated through flat tables, not hash maps. The first input that brings a key defines
+// the entity and its new id; later inputs are translated onto it (their addresses rebased onto the
 // first mapping's start). Samples with equal keys add up, so scale(base, -1) + merge(base, new)
 // is a diff in which unchanged stacks cancel out and vanish.
 //
@@ -15,7 +17,6 @@
 #include <algorithm>
 #include <limits>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 
 #include "core/profile/profile_ops.h"
@@ -67,6 +68,29 @@ std::string function_key(const Function& f) {
   return Key().str(f.name).str(f.system_name).str(f.filename).num(f.start_line).take();
 }
 
+// 64-bit mixing for sample keys (splitmix64's finaliser).
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9;
+  h ^= h >> 27;
+  return h;
+}
+
+uint64_t label_hash(const Label& l) {
+  std::hash<std::string_view> h;
+  return mix(mix(mix(h(l.key), h(l.str)), static_cast<uint64_t>(l.num)), h(l.num_unit));
+}
+
+// Same labels in any order (labels are few: a quadratic compare is the cheap one).
+bool same_labels(const std::vector<Label>& a, const std::vector<Label>& b) {
+  if (a.size() != b.size()) return false;
+  for (const Label& l : a) {
+    if (std::count(a.begin(), a.end(), l) != std::count(b.begin(), b.end(), l)) return false;
+  }
+  return true;
+}
+
 // Translates one input profile's ids into the merged profile's.
 class Merger {
  public:
@@ -83,73 +107,80 @@ class Merger {
     }
     return it->second;
   }
-  void add_sample(const Sample& s, const std::unordered_map<uint64_t, uint64_t>& locations);
+  void add_sample(const Sample& s, const IdIndex& index, const std::vector<uint64_t>& new_ids);
 
   Profile& out_;
   std::unordered_map<std::string, uint64_t> mappings_, functions_, locations_;
-  std::unordered_map<std::string, size_t> samples_;
+  // Sample key hash -> position in out_.samples; equal hashes are confirmed by comparing.
+  std::unordered_multimap<uint64_t, size_t> samples_;
 };
 
+// The new id of the entity `id` names in the input, through the input's index; 0 if none.
+uint64_t translate(const IdIndex& index, const std::vector<uint64_t>& new_ids, uint64_t id) {
+  int64_t i = index.find(id);
+  return i == IdIndex::kMissing ? 0 : new_ids[static_cast<size_t>(i)];
+}
+
 void Merger::add(const Profile& src) {
-  std::unordered_map<uint64_t, uint64_t> mapping_ids, function_ids, location_ids;
-  std::unordered_map<uint64_t, const Mapping*> src_mappings;
+  IdIndex mappings, functions, locations;
+  uint64_t bad;
+  (void)mappings.build(src.mappings, bad);  // duplicates: the first one wins
+  (void)functions.build(src.functions, bad);
+  (void)locations.build(src.locations, bad);
+  std::vector<uint64_t> new_mapping, new_function, new_location;
   for (const Mapping& m : src.mappings) {
-    mapping_ids[m.id] = intern(mappings_, mapping_key(m), out_.mappings, m);
-    src_mappings[m.id] = &m;
+    new_mapping.push_back(intern(mappings_, mapping_key(m), out_.mappings, m));
   }
   for (const Function& f : src.functions) {
-    function_ids[f.id] = intern(functions_, function_key(f), out_.functions, f);
+    new_function.push_back(intern(functions_, function_key(f), out_.functions, f));
   }
   for (const Location& l : src.locations) {
     Location copy = l;
-    auto m = src_mappings.find(l.mapping_id);
-    copy.mapping_id = m == src_mappings.end() ? 0 : mapping_ids[l.mapping_id];
+    copy.mapping_id = translate(mappings, new_mapping, l.mapping_id);
     uint64_t relative = l.address;
     if (copy.mapping_id != 0) {
-      relative = l.address - m->second->memory_start;
+      relative = l.address - src.mappings[mappings.find(l.mapping_id)].memory_start;
       copy.address = out_.mappings[copy.mapping_id - 1].memory_start + relative;
     }
     Key key;
     key.num(copy.mapping_id).num(relative).num(l.is_folded);
     for (Line& line : copy.lines) {
-      line.function_id = function_ids[line.function_id];
+      line.function_id = translate(functions, new_function, line.function_id);
       key.num(line.function_id).num(line.line).num(line.column);
     }
-    location_ids[l.id] = intern(locations_, key.take(), out_.locations, std::move(copy));
+    new_location.push_back(intern(locations_, key.take(), out_.locations, std::move(copy)));
   }
+  samples_.reserve(samples_.size() + src.samples.size());
   for (const Sample& s : src.samples) {
-    if (!all_zero(s)) add_sample(s, location_ids);
+    if (!all_zero(s)) add_sample(s, locations, new_location);
   }
 }
 
-void Merger::add_sample(const Sample& s, const std::unordered_map<uint64_t, uint64_t>& locations) {
+void Merger::add_sample(const Sample& s, const IdIndex& index,
+                        const std::vector<uint64_t>& new_ids) {
   Sample copy;
   copy.location_ids.reserve(s.location_ids.size());
-  Key key;
+  uint64_t hash = s.location_ids.size();
   for (uint64_t id : s.location_ids) {
-    auto it = locations.find(id);
-    copy.location_ids.push_back(it == locations.end() ? 0 : it->second);
-    key.num(copy.location_ids.back());
+    copy.location_ids.push_back(translate(index, new_ids, id));
+    hash = mix(hash, copy.location_ids.back());
   }
-  std::vector<const Label*> labels;
-  for (const Label& l : s.labels) labels.push_back(&l);
-  std::sort(labels.begin(), labels.end(), [](const Label* a, const Label* b) {
-    return std::tie(a->key, a->str, a->num, a->num_unit) <
-           std::tie(b->key, b->str, b->num, b->num_unit);
-  });
-  key.num(labels.size());
-  for (const Label* l : labels) key.str(l->key).str(l->str).num(l->num).str(l->num_unit);
-  auto [it, added] = samples_.try_emplace(key.take(), out_.samples.size());
-  if (added) {
-    copy.values = s.values;
-    copy.labels = s.labels;
-    out_.samples.push_back(std::move(copy));
+  uint64_t labels = 0;  // a sum: the same for any order of the labels
+  for (const Label& l : s.labels) labels += label_hash(l);
+  hash = mix(hash, labels);
+  auto [first, last] = samples_.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    Sample& same = out_.samples[it->second];
+    if (same.location_ids != copy.location_ids || !same_labels(same.labels, s.labels)) continue;
+    for (size_t i = 0; i < same.values.size() && i < s.values.size(); ++i) {
+      same.values[i] = add_saturating(same.values[i], s.values[i]);
+    }
     return;
   }
-  std::vector<int64_t>& sum = out_.samples[it->second].values;
-  for (size_t i = 0; i < sum.size() && i < s.values.size(); ++i) {
-    sum[i] = add_saturating(sum[i], s.values[i]);
-  }
+  samples_.emplace(hash, out_.samples.size());
+  copy.values = s.values;
+  copy.labels = s.labels;
+  out_.samples.push_back(std::move(copy));
 }
 
 Result<void> check_compatible(const Profile& a, const Profile& b, size_t i) {
@@ -237,10 +268,6 @@ void compact(Profile& p) {
   keep(p.mappings, new_mapping);
   keep(p.functions, new_function);
   // Translate references through the old index (positions) to the new ids.
-  auto translate = [](const IdIndex& index, const std::vector<uint64_t>& new_ids, uint64_t id) {
-    int64_t i = index.find(id);
-    return i == IdIndex::kMissing ? uint64_t{0} : new_ids[static_cast<size_t>(i)];
-  };
   for (size_t i = 0; i < p.locations.size(); ++i) {
     if (new_location[i] == 0) continue;
     Location& l = p.locations[i];
