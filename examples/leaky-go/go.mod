@@ -1,0 +1,3 @@
+module leakscope/examples/leaky-go
+
+go 1.19
