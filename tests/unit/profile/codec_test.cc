@@ -1,8 +1,11 @@
 // The pprof codec on well-formed input: round trips, field order, packing, unknown fields,
 // gzip framing, real Go output, file I/O, and what `go tool pprof` makes of our output.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -202,6 +205,28 @@ TEST_F(ProfileFiles, FileErrorsNameThePath) {
   Result<Profile> r = read_profile_file(dir_ + "/absent.pb.gz");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, dir_ + "/absent.pb.gz: opening: No such file or directory");
+}
+
+// A write that fails half-way (here: the file-size limit, EFBIG; a full disk, ENOSPC, takes the
+// same path) is reported with the path and the cause, and leaves neither a temporary file nor a
+// half profile behind. Runs in a child, because the limit is per process.
+TEST_F(ProfileFiles, FailedWriteNamesThePathAndCleansUp) {
+  std::string path = dir_ + "/heap.pb.gz";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {100, 100};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    Result<void> w = write_profile_file(path, heap_profile());
+    bool ok = !w.ok() && w.error().message == path + ": writing: File too large";
+    if (!ok) fprintf(stderr, "got: %s\n", w.ok() ? "success" : w.error().message.c_str());
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
 }
 
 // `go tool pprof` must read what we write (the checklist in the pprof reference, section 6).
