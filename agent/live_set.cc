@@ -21,6 +21,29 @@ bool LiveSet::init(int64_t capacity) {
 }
 
 bool LiveSet::insert(uintptr_t key, const Payload& payload) {
+  filter_add(key);
+  if (!insert_node(key, payload)) {
+    filter_remove(key);
+    return false;
+  }
+  return true;
+}
+
+void LiveSet::filter_add(uintptr_t key) {
+  std::atomic<uint8_t>& c = filter_[filter_of(key)];
+  uint8_t v = c.load(std::memory_order_relaxed);
+  while (v != kSticky && !c.compare_exchange_weak(v, v + 1, std::memory_order_relaxed)) {
+  }
+}
+
+void LiveSet::filter_remove(uintptr_t key) {
+  std::atomic<uint8_t>& c = filter_[filter_of(key)];
+  uint8_t v = c.load(std::memory_order_relaxed);
+  while (v != kSticky && v != 0 && !c.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {
+  }
+}
+
+bool LiveSet::insert_node(uintptr_t key, const Payload& payload) {
   std::atomic<Node*>& bucket = *bucket_for(key);
   Node* head = bucket.load(std::memory_order_acquire);
   for (Node* n = head; n != nullptr; n = n->next) {
@@ -56,6 +79,7 @@ bool LiveSet::remove(uintptr_t key, Payload* out) {
     uintptr_t expected = key;
     if (n->key.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
       live_.fetch_sub(1, std::memory_order_relaxed);
+      filter_remove(key);
       return true;
     }
   }

@@ -9,10 +9,10 @@ namespace leakscope::agent {
 
 RealFunctions g_real;
 
+alignas(64) char g_bootstrap[kBootstrapBytes];
+
 namespace {
 
-// 64 KiB is far more than glibc's dlsym needs (one dlerror buffer, a few dozen bytes).
-alignas(64) char g_bootstrap[64 << 10];
 std::atomic<size_t> g_bootstrap_used{0};
 
 }  // namespace
@@ -25,11 +25,6 @@ void* bootstrap_alloc(size_t size, size_t alignment) {
     if (start + size > sizeof(g_bootstrap) || start + size < start) return nullptr;
     if (g_bootstrap_used.compare_exchange_weak(used, start + size)) return g_bootstrap + start;
   }
-}
-
-bool is_bootstrap(const void* p) {
-  auto* c = static_cast<const char*>(p);
-  return c >= g_bootstrap && c < g_bootstrap + sizeof(g_bootstrap);
 }
 
 bool resolve_real_functions() {

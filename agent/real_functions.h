@@ -51,6 +51,14 @@ LEAKSCOPE_HIDDEN bool resolve_real_functions();
 
 // The static bump buffer that answers allocations made during dlsym (never freed).
 LEAKSCOPE_HIDDEN void* bootstrap_alloc(size_t size, size_t alignment);
-LEAKSCOPE_HIDDEN bool is_bootstrap(const void* p);
+
+inline constexpr size_t kBootstrapBytes = 64 << 10;  // far more than dlsym needs
+extern char g_bootstrap[kBootstrapBytes] __attribute__((visibility("hidden")));
+
+// On every free(): two compares against a static array.
+inline bool is_bootstrap(const void* p) {
+  auto* c = static_cast<const char*>(p);
+  return c >= g_bootstrap && c < g_bootstrap + kBootstrapBytes;
+}
 
 }  // namespace leakscope::agent
