@@ -108,11 +108,20 @@ std::vector<uint8_t> deflate(std::span<const uint8_t> in, int level) {
     return out;  // only on out-of-memory
   }
   out.resize(deflateBound(&z, static_cast<uLong>(in.size())));
-  z.next_in = const_cast<Bytef*>(in.data());
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out.size());
-  ::deflate(&z, Z_FINISH);  // the output has deflateBound room, so one call finishes
+  // deflateBound leaves room for everything; zlib only wants its counts in 32-bit steps.
+  const uint8_t* next = in.data();
+  int64_t left = static_cast<int64_t>(in.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    uInt step = static_cast<uInt>(std::min(left, kMaxStep));
+    z.next_in = const_cast<Bytef*>(next);
+    z.avail_in = step;
+    z.next_out = out.data() + z.total_out;
+    z.avail_out = static_cast<uInt>(std::min<int64_t>(out.size() - z.total_out, kMaxStep));
+    rc = ::deflate(&z, left == step ? Z_FINISH : Z_NO_FLUSH);
+    next += step - z.avail_in;
+    left -= step - z.avail_in;
+  }
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;

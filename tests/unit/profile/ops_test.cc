@@ -138,3 +138,37 @@ TEST(FramesOf, IndexAndScanAgreeOnSparseIds) {
 
 }  // namespace
 }  // namespace leakscope
+
+namespace leakscope {
+namespace {
+
+struct Item {
+  uint64_t id;
+};
+
+TEST(IdIndex, DenseAndSparseIdsResolveAlike) {
+  for (uint64_t stride : {1ull, 1000003ull}) {  // 1..N (a flat table), then addresses (a map)
+    std::vector<Item> items;
+    for (uint64_t i = 1; i <= 100; ++i) items.push_back({i * stride});
+    IdIndex index;
+    uint64_t bad = 0;
+    ASSERT_TRUE(index.build(items, bad));
+    for (size_t i = 0; i < items.size(); ++i) EXPECT_EQ(index.find(items[i].id), int64_t(i));
+    EXPECT_EQ(index.find(0), IdIndex::kMissing);
+    EXPECT_EQ(index.find(101 * stride), IdIndex::kMissing);
+    EXPECT_EQ(index.find(~0ull), IdIndex::kMissing);
+  }
+}
+
+TEST(IdIndex, ReportsZeroAndDuplicatesAndKeepsTheFirst) {
+  std::vector<Item> items = {{1}, {2}, {2}, {0}};
+  IdIndex index;
+  uint64_t bad = 99;
+  EXPECT_FALSE(index.build(items, bad));
+  EXPECT_EQ(bad, 2u);
+  EXPECT_EQ(index.find(2), 1);
+  EXPECT_EQ(index.find(0), IdIndex::kMissing);
+}
+
+}  // namespace
+}  // namespace leakscope
