@@ -22,6 +22,7 @@ import (
 	_ "net/http/pprof" // registers /debug/pprof/ on http.DefaultServeMux, served on -debug-port only
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +35,7 @@ type options struct {
 	backendPort     int
 	role            string
 	parent          int
+	memProfileRate  int
 }
 
 func parseFlags() options {
@@ -44,6 +46,7 @@ func parseFlags() options {
 	flag.IntVar(&o.backendPort, "backend-port", 0, "use a running backend on this loopback port (0 = start one)")
 	flag.StringVar(&o.portFile, "port-file", "", "also write the service port to this file")
 	flag.StringVar(&o.role, "role", "service", "service, or backend (the demo backend, started by the service)")
+	flag.IntVar(&o.memProfileRate, "mem-profile-rate", 0, "runtime.MemProfileRate in bytes (0 = Go's default, 512 KiB)")
 	flag.IntVar(&o.parent, "parent", 0, "backend role: exit when this process is no longer our parent")
 	flag.Parse()
 	return o
@@ -54,6 +57,9 @@ func main() {
 	if o.role == "backend" {
 		runBackend(o.port, o.parent)
 		return
+	}
+	if o.memProfileRate > 0 {
+		runtime.MemProfileRate = o.memProfileRate
 	}
 	raiseFdLimit()
 	if o.backendPort == 0 {

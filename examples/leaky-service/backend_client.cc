@@ -1,6 +1,11 @@
 // See backend_client.h. EINTR is retried; everything else is the caller's to judge.
 #include "examples/leaky-service/backend_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
 
@@ -10,6 +15,25 @@ int g_backend_port = 0;  // written once before the server starts, then only rea
 
 void set_backend_port(int port) { g_backend_port = port; }
 int backend_port() { return g_backend_port; }
+
+int connect_backend(int fd) {
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(g_backend_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int rc;
+  do {
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 bool send_get(int fd, std::string_view path, bool close) {
   std::string req = "GET ";

@@ -1,14 +1,11 @@
 // Plain blocking HTTP/1.1 calls to the demo backend over loopback TCP, for the patterns that
 // must control the socket themselves (leave it open, or cancel it from another thread).
-// connect_backend() is always inlined so that socket() is called from the pattern's own frame
-// and the descriptor's creation stack names the pattern, not this helper.
+// The patterns call socket(2) themselves, with kBackendSocket, and hand the descriptor to
+// connect_backend(): a descriptor's creation stack then ends in the pattern's own function, not
+// in a helper that several patterns (and their fixes) share.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <string_view>
@@ -17,22 +14,12 @@
 void set_backend_port(int port);
 int backend_port();
 
-// Returns a connected blocking socket to the backend, or -1.
-__attribute__((always_inline)) inline int connect_backend() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(backend_port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+// socket(2) arguments for a backend connection.
+inline constexpr int kBackendSocketType = SOCK_STREAM | SOCK_CLOEXEC;
+
+// Connects fd (from socket(AF_INET, kBackendSocketType, 0)) to the backend. On failure closes fd
+// and returns -1; else returns fd.
+int connect_backend(int fd);
 
 // Sends "GET path" (keep-alive unless `close`). Returns false on a send error.
 bool send_get(int fd, std::string_view path, bool close);

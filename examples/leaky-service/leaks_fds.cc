@@ -98,7 +98,7 @@ extern "C" int64_t fixed_open_file(void) {
 
 extern "C" int64_t leak_call_backend(void) {
   if (g_leaked_connections.load() >= kCapFds) return kCapReached;
-  int fd = connect_backend();
+  int fd = connect_backend(::socket(AF_INET, kBackendSocketType, 0));
   if (fd < 0) return kFailed;
   if (!send_get(fd, "/ok", /*close=*/false)) return kFailed;
   // The response is neither read nor closed: the connection stays, with its descriptor.

@@ -42,20 +42,24 @@ constexpr auto kJobDeadline = 2ms;
 constexpr int kPoolThreads = 4;
 constexpr size_t kPoolQueue = 64;
 
-// Starts fn(arg) on a new thread with a small stack. Always inlined: pthread_create is then
-// called from the pattern's own frame.
-__attribute__((always_inline)) inline bool start_thread(void* (*fn)(void*), void* arg,
-                                                        bool detached, pthread_t* out) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kSmallStack);
-  if (detached) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t tid;
-  int rc = pthread_create(&tid, &attr, fn, arg);
-  pthread_attr_destroy(&attr);
-  if (out != nullptr) *out = tid;
-  return rc == 0;
-}
+// Thread attributes: a small stack, detached or joinable. Each pattern calls pthread_create
+// itself, so a thread's creation stack ends in the pattern's own function (a shared helper
+// would be the innermost frame of our code for the leak and its fix alike).
+class SmallStackAttr {
+ public:
+  explicit SmallStackAttr(bool detached) {
+    pthread_attr_init(&attr_);
+    pthread_attr_setstacksize(&attr_, kSmallStack);
+    if (detached) pthread_attr_setdetachstate(&attr_, PTHREAD_CREATE_DETACHED);
+  }
+  SmallStackAttr(const SmallStackAttr&) = delete;
+  SmallStackAttr& operator=(const SmallStackAttr&) = delete;
+  ~SmallStackAttr() { pthread_attr_destroy(&attr_); }
+  const pthread_attr_t* get() const { return &attr_; }
+
+ private:
+  pthread_attr_t attr_;
+};
 
 std::atomic<int64_t> g_hung_threads{0};
 
@@ -108,12 +112,11 @@ struct FanoutCall {
   const char* path = nullptr;
   std::unique_ptr<char[]> buffer;  // kFanoutBuffer bytes
   std::shared_ptr<FanoutState> state;
-  bool detached = false;
 };
 constexpr std::array<const char*, 3> kFanoutPaths = {"/ok", "/slow?ms=5", "/hang"};
 
-extern "C" void* fanout_call_main(void* arg) {
-  auto* call = static_cast<FanoutCall*>(arg);
+// Sends the call's request, reads the answer (no deadline), and counts the call as ended.
+void run_fanout_call(FanoutCall* call) {
   if (send_get(call->fd, call->path, /*close=*/true)) {
     read_until_close(call->fd, call->buffer.get(), kFanoutBuffer);
   }
@@ -122,10 +125,19 @@ extern "C" void* fanout_call_main(void* arg) {
     ++call->state->replies;
   }
   call->state->cv.notify_all();
-  if (call->detached) {
-    ::close(call->fd);
-    delete call;
-  }
+}
+
+// Thread entries, one per variant so that a thread's current stack tells them apart too.
+extern "C" void* fanout_detached_call_main(void* arg) {  // owns its call
+  auto* call = static_cast<FanoutCall*>(arg);
+  run_fanout_call(call);
+  ::close(call->fd);
+  delete call;
+  return nullptr;
+}
+
+extern "C" void* fanout_joined_call_main(void* arg) {  // the joiner owns the call
+  run_fanout_call(static_cast<FanoutCall*>(arg));
   return nullptr;
 }
 
@@ -138,7 +150,9 @@ extern "C" int64_t leak_hanging_thread(void) {
     g_hung_threads.fetch_sub(1);
     return kCapReached;
   }
-  if (!start_thread(hanging_thread_main, nullptr, /*detached=*/true, nullptr)) {
+  SmallStackAttr attr(/*detached=*/true);
+  pthread_t tid;
+  if (pthread_create(&tid, attr.get(), hanging_thread_main, nullptr) != 0) {
     g_hung_threads.fetch_sub(1);
     return kFailed;
   }
@@ -164,11 +178,13 @@ extern "C" int64_t fixed_hanging_thread(void) {
 extern "C" int64_t leak_fanout(void) {
   if (g_fanout_leaked.load() >= kCapThreads) return kCapReached;
   auto state = std::make_shared<FanoutState>();
+  SmallStackAttr attr(/*detached=*/true);
   int started = 0;
   for (const char* path : kFanoutPaths) {
-    auto* call = new FanoutCall{connect_backend(), path, std::make_unique<char[]>(kFanoutBuffer),
-                                state, /*detached=*/true};
-    if (call->fd < 0 || !start_thread(fanout_call_main, call, /*detached=*/true, nullptr)) {
+    int fd = connect_backend(::socket(AF_INET, kBackendSocketType, 0));
+    auto* call = new FanoutCall{fd, path, std::make_unique<char[]>(kFanoutBuffer), state};
+    pthread_t tid;
+    if (fd < 0 || pthread_create(&tid, attr.get(), fanout_detached_call_main, call) != 0) {
       if (call->fd >= 0) ::close(call->fd);
       delete call;
       continue;
@@ -185,13 +201,15 @@ extern "C" int64_t leak_fanout(void) {
 
 extern "C" int64_t fixed_fanout(void) {
   auto state = std::make_shared<FanoutState>();
+  SmallStackAttr attr(/*detached=*/false);
   std::vector<std::unique_ptr<FanoutCall>> calls;
   std::vector<pthread_t> threads;
   for (const char* path : kFanoutPaths) {
+    int fd = connect_backend(::socket(AF_INET, kBackendSocketType, 0));
     auto call = std::make_unique<FanoutCall>(
-        FanoutCall{connect_backend(), path, std::make_unique<char[]>(kFanoutBuffer), state, false});
+        FanoutCall{fd, path, std::make_unique<char[]>(kFanoutBuffer), state});
     pthread_t tid;
-    if (call->fd < 0 || !start_thread(fanout_call_main, call.get(), /*detached=*/false, &tid)) {
+    if (fd < 0 || pthread_create(&tid, attr.get(), fanout_joined_call_main, call.get()) != 0) {
       if (call->fd >= 0) ::close(call->fd);
       continue;
     }
@@ -212,7 +230,9 @@ extern "C" int64_t fixed_fanout(void) {
 }
 
 void start_fixed_thread_pool() {
+  SmallStackAttr attr(/*detached=*/true);
   for (int i = 0; i < kPoolThreads; ++i) {
-    start_thread(pool_worker_main, nullptr, /*detached=*/true, nullptr);
+    pthread_t tid;
+    pthread_create(&tid, attr.get(), pool_worker_main, nullptr);
   }
 }

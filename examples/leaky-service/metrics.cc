@@ -52,16 +52,6 @@ void append_family(std::string& out, const char* name, const char* help, const c
   }
 }
 
-// Always inlined: the new series is allocated in the pattern's own frame.
-__attribute__((always_inline)) inline int64_t count_in(
-    std::map<std::string, std::unique_ptr<Series>>& family, const char* key) {
-  auto [it, inserted] = family.try_emplace(key);
-  if (inserted) it->second = std::make_unique<Series>();
-  ++it->second->count;
-  ++it->second->latency_buckets[0];
-  return static_cast<int64_t>(family.size());
-}
-
 }  // namespace
 
 bool is_registered_route(std::string_view route) {
@@ -81,7 +71,13 @@ extern "C" int64_t leak_metrics_by_path(const char* raw_target) {
   if (static_cast<int64_t>(g_by_path.size()) >= kCapHeapItems && !g_by_path.contains(raw_target)) {
     return kCapReached;
   }
-  int64_t held = count_in(g_by_path, raw_target);  // the label is the raw path and query
+  // The label is the raw path and query. (No shared helper: the allocation's innermost frame of
+  // our code must be this function, not one it shares with its fix.)
+  auto [it, inserted] = g_by_path.try_emplace(raw_target);
+  if (inserted) it->second = std::make_unique<Series>();
+  ++it->second->count;
+  ++it->second->latency_buckets[0];
+  int64_t held = static_cast<int64_t>(g_by_path.size());
   LEAKY_KEEP_FRAME();
   return held;
 }
@@ -89,7 +85,11 @@ extern "C" int64_t leak_metrics_by_path(const char* raw_target) {
 extern "C" int64_t fixed_metrics_by_path(const char* route) {
   std::lock_guard lock(g_mu);
   const char* label = is_registered_route(route) ? route : "other";
-  int64_t held = count_in(g_by_route, label);
+  auto [it, inserted] = g_by_route.try_emplace(label);
+  if (inserted) it->second = std::make_unique<Series>();
+  ++it->second->count;
+  ++it->second->latency_buckets[0];
+  int64_t held = static_cast<int64_t>(g_by_route.size());
   LEAKY_KEEP_FRAME();
   return held;
 }
