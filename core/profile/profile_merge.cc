@@ -91,6 +91,36 @@ bool same_labels(const std::vector<Label>& a, const std::vector<Label>& b) {
   return true;
 }
 
+// The new id of the entity `id` names in the input, through the input's index; 0 if none.
+uint64_t translate(const IdIndex& index, const std::vector<uint64_t>& new_ids, uint64_t id) {
+  int64_t i = index.find(id);
+  return i == IdIndex::kMissing ? 0 : new_ids[static_cast<size_t>(i)];
+}
+
+// Old location id -> new id for one input, in one load when the input's ids are dense (the
+// hot path of a merge: every frame of every sample goes through it).
+class LocationMap {
+ public:
+  LocationMap(const Profile& src, const IdIndex& index, const std::vector<uint64_t>& new_ids)
+      : index_(index), new_ids_(new_ids) {
+    uint64_t max_id = 0;
+    for (const Location& l : src.locations) max_id = std::max(max_id, l.id);
+    if (max_id > 2 * src.locations.size() + 64) return;
+    flat_.assign(max_id + 1, 0);
+    for (size_t i = src.locations.size(); i-- > 0;) flat_[src.locations[i].id] = new_ids[i];
+    flat_[0] = 0;
+  }
+  uint64_t operator()(uint64_t id) const {
+    if (flat_.empty()) return translate(index_, new_ids_, id);
+    return id < flat_.size() ? flat_[id] : 0;
+  }
+
+ private:
+  const IdIndex& index_;
+  const std::vector<uint64_t>& new_ids_;
+  std::vector<uint64_t> flat_;
+};
+
 // Translates one input profile's ids into the merged profile's.
 class Merger {
  public:
@@ -107,19 +137,14 @@ class Merger {
     }
     return it->second;
   }
-  void add_sample(const Sample& s, const IdIndex& index, const std::vector<uint64_t>& new_ids);
+  void add_sample(const Sample& s, const LocationMap& new_location);
 
   Profile& out_;
   std::unordered_map<std::string, uint64_t> mappings_, functions_, locations_;
   // Sample key hash -> position in out_.samples; equal hashes are confirmed by comparing.
   std::unordered_multimap<uint64_t, size_t> samples_;
+  std::vector<uint64_t> ids_;  // scratch: one sample's translated location ids
 };
-
-// The new id of the entity `id` names in the input, through the input's index; 0 if none.
-uint64_t translate(const IdIndex& index, const std::vector<uint64_t>& new_ids, uint64_t id) {
-  int64_t i = index.find(id);
-  return i == IdIndex::kMissing ? 0 : new_ids[static_cast<size_t>(i)];
-}
 
 void Merger::add(const Profile& src) {
   IdIndex mappings, functions, locations;
@@ -151,19 +176,18 @@ void Merger::add(const Profile& src) {
     new_location.push_back(intern(locations_, key.take(), out_.locations, std::move(copy)));
   }
   samples_.reserve(samples_.size() + src.samples.size());
+  LocationMap location_map(src, locations, new_location);
   for (const Sample& s : src.samples) {
-    if (!all_zero(s)) add_sample(s, locations, new_location);
+    if (!all_zero(s)) add_sample(s, location_map);
   }
 }
 
-void Merger::add_sample(const Sample& s, const IdIndex& index,
-                        const std::vector<uint64_t>& new_ids) {
-  Sample copy;
-  copy.location_ids.reserve(s.location_ids.size());
+void Merger::add_sample(const Sample& s, const LocationMap& new_location) {
+  ids_.clear();  // reused: most samples of a diff land on an existing one
   uint64_t hash = s.location_ids.size();
   for (uint64_t id : s.location_ids) {
-    copy.location_ids.push_back(translate(index, new_ids, id));
-    hash = mix(hash, copy.location_ids.back());
+    ids_.push_back(new_location(id));
+    hash = mix(hash, ids_.back());
   }
   uint64_t labels = 0;  // a sum: the same for any order of the labels
   for (const Label& l : s.labels) labels += label_hash(l);
@@ -171,16 +195,14 @@ void Merger::add_sample(const Sample& s, const IdIndex& index,
   auto [first, last] = samples_.equal_range(hash);
   for (auto it = first; it != last; ++it) {
     Sample& same = out_.samples[it->second];
-    if (same.location_ids != copy.location_ids || !same_labels(same.labels, s.labels)) continue;
+    if (same.location_ids != ids_ || !same_labels(same.labels, s.labels)) continue;
     for (size_t i = 0; i < same.values.size() && i < s.values.size(); ++i) {
       same.values[i] = add_saturating(same.values[i], s.values[i]);
     }
     return;
   }
   samples_.emplace(hash, out_.samples.size());
-  copy.values = s.values;
-  copy.labels = s.labels;
-  out_.samples.push_back(std::move(copy));
+  out_.samples.push_back(Sample{ids_, s.values, s.labels});
 }
 
 Result<void> check_compatible(const Profile& a, const Profile& b, size_t i) {
