@@ -218,7 +218,10 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
   if (i >= snapshots_) return;
   mark_present(i, signal);
   size_t at = site_index(stack);
+  // The site frame and its caller: a helper (often inlined, like a make_record() shared by a
+  // leak and a cache) is a different site for each function that calls it.
   std::string key = stack.empty() ? std::string("(no stack)") : site_key(stack[at]);
+  if (at + 1 < stack.size()) key += "\t<" + stack[at + 1].function;
   Site& s = sites_[{signal, key}];
   if (s.series.values.empty()) {
     s.series.signal = signal;

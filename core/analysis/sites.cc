@@ -82,6 +82,10 @@ bool is_runtime_frame(const Frame& frame) {
       if (starts_with(lib, s)) return true;
     return false;
   }
+  // Header-only library code inlined into the caller (std::make_unique, containers): DWARF
+  // names these without their namespace, but their file gives them away.
+  std::string_view file = frame.file;
+  if (starts_with(file, "/usr/include/") || starts_with(file, "/usr/lib/gcc/")) return true;
   for (std::string_view s : kExactNames)
     if (name == s) return true;
   for (std::string_view p : kPrefixes)

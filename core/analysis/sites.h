@@ -19,8 +19,8 @@ bool is_runtime_frame(const Frame& frame);
 // Index (into the leaf-first `stack`) of the site frame; 0 for an empty stack.
 size_t site_index(const std::vector<Frame>& stack);
 
-// The key that identifies a site across snapshots: function, file and line of the site frame,
-// or its address and mapping when unsymbolized.
+// The key that identifies a site frame across snapshots: function, file and line, or its
+// address and mapping when unsymbolized. (SiteSeriesBuilder adds the caller's name to it.)
 std::string site_key(const Frame& site);
 
 }  // namespace leakscope::analysis

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/analysis/judge.h"
+#include "core/analysis/sites.h"
 #include "core/report/report.h"
 
 namespace leakscope::report {
@@ -45,7 +46,8 @@ std::string where(const Frame& f) {
   return s;
 }
 
-// The site and up to three callers, "site (file:line) <- caller <- ...".
+// The site and up to three callers in the user's code, "site (file:line) <- caller <- ...":
+// library frames between them (std::__invoke and its kin) are left to report.json.
 std::string short_stack(const Finding& f) {
   size_t start = 0;
   for (size_t i = 0; i < f.stack.size(); ++i)
@@ -54,13 +56,18 @@ std::string short_stack(const Finding& f) {
       break;
     }
   std::string s;
-  for (size_t i = start; i < f.stack.size() && i < start + 4; ++i) {
+  int shown = 0;
+  for (size_t i = start; i < f.stack.size(); ++i) {
     const Frame& fr = f.stack[i];
-    s += (i > start ? " <- " : "") + fr.function;
+    if (i > start && analysis::is_runtime_frame(fr)) continue;
+    if (shown == 4) {
+      s += " <- ...";
+      break;
+    }
+    s += (shown++ ? " <- " : "") + fr.function;
     if (!fr.file.empty() && fr.line > 0)
       s += " (" + basename(fr.file) + ":" + std::to_string(fr.line) + ")";
   }
-  if (f.stack.size() > start + 4) s += " <- ...";
   return s;
 }
 

@@ -55,6 +55,14 @@ TEST(Sites, UnsymbolizedSystemLibraryFramesAreSkipped) {
   EXPECT_EQ(site_index(stack), 2u);
 }
 
+TEST(Sites, InlinedLibraryTemplatesAreSkippedByFile) {
+  std::vector<Frame> stack = {fn("operator new(unsigned long)"),
+                              fn("make_unique<(anonymous namespace)::RequestContext>",
+                                 "/usr/include/c++/12/bits/unique_ptr.h"),
+                              fn("leak_request_context", "examples/leaky-service/leaks_heap.cc")};
+  EXPECT_EQ(site_index(stack), 2u);
+}
+
 TEST(Sites, AllRuntimeFallsBackToLeaf) {
   std::vector<Frame> stack = {fn("malloc"), fn("__libc_start_main")};
   EXPECT_EQ(site_index(stack), 0u);

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Checks a leakscope report.json against examples/ground_truth.json.
+
+  check_findings.py REPORT GROUND_TRUTH SERVICE --expect NAME[,NAME...] | --none
+
+--expect: every listed endpoint's expectations must be met by a finding with verdict "leak"
+(kind equal; function null, or equal to / a prefix-with-separator of the site's or any stack
+frame's function: the ground truth's "matching" rule). In every mode, no leak finding may name a
+function of the service's must_not_flag list (fixed variants, the steady cache, pools) in its site
+or stack. --none: additionally, the report's verdict must not be "leak".
+Prints one line per problem and exits 1 if there is any.
+"""
+import json
+import sys
+
+
+def matches(frame_fn, name):
+    if frame_fn == name:
+        return True
+    return any(frame_fn.startswith(name + sep) for sep in (".", "::", "(", " "))
+
+
+def functions_of(finding):
+    fns = [finding.get("site", {}).get("function", "")]
+    fns += [f.get("function", "") for f in finding.get("stack", [])]
+    return [f for f in fns if f]
+
+
+def main():
+    args = sys.argv[1:]
+    report = json.load(open(args[0]))
+    truth = json.load(open(args[1]))
+    service = args[2]
+    mode = args[3]
+    problems = []
+    leaks = [f for f in report["findings"] if f["verdict"] == "leak" and not f["suppressed"]]
+    if mode == "--expect":
+        names = args[4].split(",")
+        for ep in truth["endpoints"]:
+            if ep["name"] not in names:
+                continue
+            for want in ep[service]["expect"]:
+                ok = any(
+                    f["kind"] == want["kind"]
+                    and (want["function"] is None
+                         or any(matches(fn, want["function"]) for fn in functions_of(f)))
+                    for f in leaks)
+                if not ok:
+                    problems.append("missed: %s %s %s" % (ep["name"], want["kind"], want["function"]))
+    elif report["verdict"] == "leak":
+        problems.append("verdict is leak: " + report["summary"])
+    for f in leaks:
+        for bad in truth["services"][service]["must_not_flag"]:
+            if any(matches(fn, bad) for fn in functions_of(f)):
+                problems.append("flagged %s: %s %s" % (bad, f["kind"], f["evidence"]))
+    for p in problems:
+        print("check_findings: " + p)
+    print("check_findings: %d leak findings, %d problems" % (len(leaks), len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
