@@ -25,93 +25,11 @@
 #include "core/profile/gzip.h"
 #include "core/profile/id_index.h"
 #include "core/profile/pprof_codec.h"
+#include "core/profile/pprof_decoder.h"
 #include "core/profile/profile_ops.h"
-#include "core/profile/wire.h"
 
 namespace leakscope {
-namespace {
-
-using wire::WireReader;
-
-struct View {
-  std::string_view bytes;
-  int64_t offset = 0;
-};
-
-class Decoder {
- public:
-  Result<Profile> run(std::string_view buffer);
-
- private:
-  bool top_field(WireReader& r, uint32_t field, uint32_t type);
-  bool resolve();
-  bool value_type(const View& v, ValueType& out, const std::string& what);
-  bool sample(const View& v, Sample& out);
-  bool label(const View& v, Label& out, bool& keep);
-  bool mapping(const View& v, Mapping& out);
-  bool location(const View& v, Location& out);
-  bool function(const View& v, Function& out);
-  bool str(uint64_t index, std::string& out, const char* what);
-
-  bool fail(const std::string& context, const std::string& what) {
-    error_ = context.empty() ? what : context + ": " + what;
-    return false;
-  }
-
-  std::vector<std::string_view> strings_;
-  std::vector<View> sample_types_, samples_, mappings_, locations_, functions_;
-  View period_type_;
-  uint64_t drop_frames_ = 0, keep_frames_ = 0, default_sample_type_ = 0, doc_url_ = 0;
-  std::vector<uint64_t> comments_;
-  bool seen_time_ = false;
-  Profile p_;
-  std::string context_;  // the entity being decoded, for error messages
-  std::string error_;
-};
-
-// Reads a repeated varint field that may be packed (wire type 2) or not (wire type 0).
-template <typename T>
-bool repeated_varint(WireReader& r, uint32_t type, std::vector<T>& out) {
-  uint64_t v;
-  if (type == wire::kVarint) {
-    if (!r.read_varint(v)) return false;
-    out.push_back(static_cast<T>(v));
-    return true;
-  }
-  if (type != wire::kBytes)
-    return r.fail("repeated varint with wire type " + std::to_string(type), r.offset());
-  std::string_view packed;
-  int64_t at;
-  if (!r.read_bytes(packed, at)) return false;
-  size_t count = 0;  // every varint ends in exactly one byte below 0x80
-  for (char c : packed) count += static_cast<uint8_t>(c) < 0x80;
-  out.reserve(out.size() + count);
-  WireReader pr(packed, at);
-  while (!pr.done()) {
-    if (!pr.read_varint(v)) return r.adopt(pr);
-    out.push_back(static_cast<T>(v));
-  }
-  return true;
-}
-
-// Checks the wire type of a known field; a mismatch is corruption, not an unknown field.
-bool expect(WireReader& r, uint32_t field, uint32_t type, uint32_t want) {
-  if (type == want) return true;
-  return r.fail("field " + std::to_string(field) + " has wire type " + std::to_string(type) +
-                    ", expected " + std::to_string(want),
-                r.offset());
-}
-
-bool scalar(WireReader& r, uint32_t field, uint32_t type, uint64_t& out) {
-  return expect(r, field, type, wire::kVarint) && r.read_varint(out);
-}
-
-bool message(WireReader& r, uint32_t field, uint32_t type, std::vector<View>& out) {
-  View v;
-  if (!expect(r, field, type, wire::kBytes) || !r.read_bytes(v.bytes, v.offset)) return false;
-  out.push_back(v);
-  return true;
-}
+namespace pprof_detail {
 
 bool Decoder::top_field(WireReader& r, uint32_t field, uint32_t type) {
   uint64_t v = 0;
@@ -164,154 +82,6 @@ bool Decoder::top_field(WireReader& r, uint32_t field, uint32_t type) {
     default:
       return r.skip(type);
   }
-}
-
-bool Decoder::str(uint64_t index, std::string& out, const char* what) {
-  if (index >= strings_.size()) {
-    return fail(context_, std::string(what) + ": string index " + std::to_string(index) +
-                              " out of range (table has " + std::to_string(strings_.size()) + ")");
-  }
-  out.assign(strings_[index]);
-  return true;
-}
-
-bool Decoder::value_type(const View& v, ValueType& out, const std::string& what) {
-  context_ = what;
-  WireReader r(v.bytes, v.offset);
-  uint64_t type = 0, unit = 0;
-  uint32_t field, wt;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = field == 1   ? scalar(r, field, wt, type)
-              : field == 2 ? scalar(r, field, wt, unit)
-                           : r.skip(wt);
-    if (!ok) return fail(context_, r.error());
-  }
-  return str(type, out.type, "type") && str(unit, out.unit, "unit");
-}
-
-bool Decoder::label(const View& v, Label& out, bool& keep) {
-  WireReader r(v.bytes, v.offset);
-  uint64_t key = 0, s = 0, num = 0, unit = 0;
-  uint32_t field, wt;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = field == 1   ? scalar(r, field, wt, key)
-              : field == 2 ? scalar(r, field, wt, s)
-              : field == 3 ? scalar(r, field, wt, num)
-              : field == 4 ? scalar(r, field, wt, unit)
-                           : r.skip(wt);
-    if (!ok) return fail(context_, r.error());
-  }
-  out.num = static_cast<int64_t>(num);
-  if (!str(key, out.key, "label key") || !str(s, out.str, "label str") ||
-      !str(unit, out.num_unit, "label num_unit")) {
-    return false;
-  }
-  // pprof drops the rest (it tests the indices; we test the strings, so a string table with a
-  // second "" cannot make a label that our own encoder would then drop).
-  keep = !out.str.empty() || out.num != 0 || !out.num_unit.empty();
-  return true;
-}
-
-bool Decoder::sample(const View& v, Sample& out) {
-  WireReader r(v.bytes, v.offset);
-  uint32_t field, wt;
-  View lv;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = true;
-    if (field == 1) {
-      ok = repeated_varint(r, wt, out.location_ids);
-    } else if (field == 2) {
-      ok = repeated_varint(r, wt, out.values);
-    } else if (field == 3) {
-      ok = expect(r, field, wt, wire::kBytes) && r.read_bytes(lv.bytes, lv.offset);
-      if (ok) {
-        Label l;
-        bool keep = false;
-        if (!label(lv, l, keep)) return false;
-        if (keep) out.labels.push_back(std::move(l));
-      }
-    } else {
-      ok = r.skip(wt);
-    }
-    if (!ok) return fail(context_, r.error());
-  }
-  return true;
-}
-
-bool Decoder::mapping(const View& v, Mapping& out) {
-  WireReader r(v.bytes, v.offset);
-  uint64_t x[11] = {};  // by field number
-  uint32_t field, wt;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = field >= 1 && field <= 10 ? scalar(r, field, wt, x[field]) : r.skip(wt);
-    if (!ok) return fail(context_, r.error());
-  }
-  out.id = x[1];
-  out.memory_start = x[2];
-  out.memory_limit = x[3];
-  out.file_offset = x[4];
-  out.has_functions = x[7] != 0;
-  out.has_filenames = x[8] != 0;
-  out.has_line_numbers = x[9] != 0;
-  out.has_inline_frames = x[10] != 0;
-  return str(x[5], out.filename, "filename") && str(x[6], out.build_id, "build_id");
-}
-
-bool Decoder::location(const View& v, Location& out) {
-  WireReader r(v.bytes, v.offset);
-  uint32_t field, wt;
-  uint64_t folded = 0;
-  View lv;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = true;
-    if (field == 1) {
-      ok = scalar(r, field, wt, out.id);
-    } else if (field == 2) {
-      ok = scalar(r, field, wt, out.mapping_id);
-    } else if (field == 3) {
-      ok = scalar(r, field, wt, out.address);
-    } else if (field == 5) {
-      ok = scalar(r, field, wt, folded);
-    } else if (field == 4) {
-      ok = expect(r, field, wt, wire::kBytes) && r.read_bytes(lv.bytes, lv.offset);
-      Line& line = out.lines.emplace_back();
-      WireReader lr(lv.bytes, lv.offset);
-      uint64_t x[4] = {};
-      while (ok && !lr.done()) {
-        ok = lr.read_key(field, wt) &&
-             (field >= 1 && field <= 3 ? scalar(lr, field, wt, x[field]) : lr.skip(wt));
-        if (!ok) r.adopt(lr);
-      }
-      line.function_id = x[1];
-      line.line = static_cast<int64_t>(x[2]);
-      line.column = static_cast<int64_t>(x[3]);
-    } else {
-      ok = r.skip(wt);
-    }
-    if (!ok) return fail(context_, r.error());
-  }
-  out.is_folded = folded != 0;
-  return true;
-}
-
-bool Decoder::function(const View& v, Function& out) {
-  WireReader r(v.bytes, v.offset);
-  uint64_t x[6] = {};
-  uint32_t field, wt;
-  while (!r.done()) {
-    if (!r.read_key(field, wt)) return fail(context_, r.error());
-    bool ok = field >= 1 && field <= 5 ? scalar(r, field, wt, x[field]) : r.skip(wt);
-    if (!ok) return fail(context_, r.error());
-  }
-  out.id = x[1];
-  out.start_line = static_cast<int64_t>(x[5]);
-  return str(x[2], out.name, "name") && str(x[3], out.system_name, "system_name") &&
-         str(x[4], out.filename, "filename");
 }
 
 // Pass 2: everything that needs the string table.
@@ -384,7 +154,10 @@ bool looks_like_text_profile(std::string_view s) {
   return false;
 }
 
-}  // namespace
+}  // namespace pprof_detail
+
+using pprof_detail::Decoder;
+using pprof_detail::looks_like_text_profile;
 
 Result<Profile> decode_profile(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   if (bytes.empty()) return make_error("empty input");

@@ -29,7 +29,7 @@ if [[ ! -f "$dir/build.ninja" ]]; then
     -DLEAKSCOPE_FUZZ=ON -DLEAKSCOPE_TESTS=ON -DLEAKSCOPE_BENCH=OFF >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; exit 1; }
 fi
-ninja -C "$dir" -j2 "${target}_fuzz" >/dev/null
+ninja -C "$dir" -j2 "${target}_fuzz" >"$dir.build.log" 2>&1 || { tail -n 50 "$dir.build.log"; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
