@@ -1,0 +1,3 @@
+module leakscope.test/profgen
+
+go 1.19
