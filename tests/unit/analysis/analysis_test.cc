@@ -130,16 +130,24 @@ TEST(Analyze, QuietRunIsNoLeak) {
 
 TEST(SiteSeriesBuilder, SumsStacksOfOneSiteAndMarksMissingSnapshots) {
   SiteSeriesBuilder b(3);
-  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("x")}, 1);
-  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("y")}, 2);
-  b.add(2, Signal::kHeap, {fn("malloc"), fn("a"), fn("y")}, 5);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("x"), fn("main")}, 1);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("a"), fn("x"), fn("thread_main")}, 2);
+  b.add(2, Signal::kHeap, {fn("malloc"), fn("a"), fn("x"), fn("thread_main")}, 5);
   auto s = b.finish();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].values[0], 3);
   EXPECT_TRUE(std::isnan(s[0].values[1]));  // snapshot 1 had no heap profile
   EXPECT_EQ(s[0].values[2], 5);
-  EXPECT_EQ(s[0].stack[2].function, "y");
+  EXPECT_EQ(s[0].stack[3].function, "thread_main");
   EXPECT_EQ(s[0].stack[s[0].site].function, "a");
+}
+
+TEST(SiteSeriesBuilder, OneHelperCalledFromTwoFunctionsIsTwoSites) {
+  // make_record() inlined into both a leak and a cache must not merge them.
+  SiteSeriesBuilder b(1);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("make_record"), fn("leak_append")}, 1);
+  b.add(0, Signal::kHeap, {fn("malloc"), fn("make_record"), fn("cache_put")}, 2);
+  EXPECT_EQ(b.finish().size(), 2u);
 }
 
 }  // namespace
