@@ -26,7 +26,7 @@ const (
 	failed       = -2 // an error, e.g. the backend is unreachable: HTTP 502
 	leakBytes    = 2048
 	capHeapItems = 65536 // x ~2 KiB: at most ~128 MiB per pattern
-	capGoroutine = 3000
+	capGoroutine = 6000
 	capFds       = 6000
 	ringSlots    = 256
 	cacheEntries = 1024

@@ -31,7 +31,7 @@ inline constexpr int64_t kFailed = -2;      // an error, e.g. the backend is unr
 
 // Safety caps, in leaked items per pattern for the life of the process.
 inline constexpr int64_t kCapHeapItems = 65536;  // x ~2 KiB: at most ~128 MiB per pattern
-inline constexpr int64_t kCapThreads = 3000;     // hung threads (64 KiB stacks)
+inline constexpr int64_t kCapThreads = 6000;     // hung threads (64 KiB stacks, ~10 KiB RSS)
 inline constexpr int64_t kCapFds = 6000;         // descriptors (RLIMIT_NOFILE is often 20000)
 
 // Heap patterns (leaks_heap.cc). Each leaked item is kLeakBytes of heap.
