@@ -8,8 +8,10 @@
 # that a leak shares with its fix or the steady cache). And each leak function makes at least
 # one such call itself.
 source "${LEAKSCOPE_SOURCE:?}/tests/integration/demo_lib.bash"
-command -v objdump >/dev/null && command -v addr2line >/dev/null ||
-  { echo "SKIP: binutils (objdump, addr2line) not installed"; exit 77; }
+if ! command -v objdump >/dev/null || ! command -v addr2line >/dev/null; then
+  echo "SKIP: binutils (objdump, addr2line) not installed"
+  exit 77
+fi
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 
 functions=$(python3 - "$SOURCE/examples/ground_truth.json" <<'PY'
@@ -32,7 +34,7 @@ for f in $functions; do
   n=0
   for addr in $calls; do
     chain=$(addr2line -f -i -C -e "$CPP_BIN" "$addr" | paste - - | awk '$2 ~ /examples\// { print $1 }' | sort -u)
-    [[ $chain == "$f" ]] || fail "$f: the creating call at 0x$addr has our frames: $(echo $chain)"
+    [[ $chain == "$f" ]] || fail "$f: the creating call at 0x$addr has our frames: ${chain//$'\n'/ }"
     n=$((n + 1))
   done
   if [[ $f == leak_* ]] && ((n == 0)); then fail "$f makes no creating call itself"; fi
