@@ -21,47 +21,65 @@ trap '[[ -n $SERVER ]] && kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-openclose() {  # openclose ENV... : ns per open+close
-  env "$@" "$BUILD/agent_trackers_openclose" "$OPENCLOSE_ITERATIONS" | awk '{ print $2 }'
+openclose() {  # openclose ENV... : "WALL_NS CPU_NS" per open+close
+  env "$@" "$BUILD/agent_trackers_openclose" "$OPENCLOSE_ITERATIONS" | awk '{ print $2, $3 }'
 }
 
-echo_run() {  # echo_run ENV... : requests per second of a server started with ENV
+echo_run() {  # echo_run ENV... : "REQ_PER_S SERVER_CPU_US_PER_REQUEST" for a server with ENV
   rm -f "$TMP/port"
   env "$@" "$BUILD/agent_trackers_echo" server "$TMP/port" &
   SERVER=$!
   for ((i = 0; i < 100; i++)); do [[ -s $TMP/port ]] && break; sleep 0.05; done
+  local rps requests ticks hz
   # shellcheck disable=SC2086
-  "$BUILD/agent_trackers_echo" client "$(cat "$TMP/port")" $ECHO_ARGS | awk '{ print $2 }'
+  rps=$("$BUILD/agent_trackers_echo" client "$(cat "$TMP/port")" $ECHO_ARGS | awk '{ print $2 }')
+  requests=$(awk '{ print $1 * $2 * $3 }' <<<"$ECHO_ARGS")
+  ticks=$(awk '{ print $14 + $15 }' "/proc/$SERVER/stat")  # utime + stime, clock ticks
+  hz=$(getconf CLK_TCK)
+  echo "$rps $(bc -l <<<"$ticks * 1000000 / $hz / $requests")"
   kill "$SERVER"
   wait "$SERVER" 2>/dev/null || true
   SERVER=""
 }
 
-declare -A oc ec
-ratios_oc="" ratios_nc="" ratios_ec=""
+declare -A col
+ratios=()
+add() { col[$1]+="$2 "; }
 for ((r = 0; r < RUNS; r++)); do
-  a=$(openclose X=1)
-  b=$(openclose LD_PRELOAD="$AGENT")
-  c=$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0)
-  d=$(echo_run X=1)
-  e=$(echo_run LD_PRELOAD="$AGENT")
-  oc[none]+="$a " oc[agent]+="$b " oc[nocache]+="$c " ec[none]+="$d " ec[agent]+="$e "
+  read -r a_wall a_cpu <<<"$(openclose X=1)"
+  read -r b_wall b_cpu <<<"$(openclose LD_PRELOAD="$AGENT")"
+  read -r c_wall c_cpu <<<"$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0)"
+  read -r d_rps d_cpu <<<"$(echo_run X=1)"
+  read -r e_rps e_cpu <<<"$(echo_run LD_PRELOAD="$AGENT")"
+  add oc_wall_none "$a_wall"; add oc_wall_agent "$b_wall"; add oc_wall_nocache "$c_wall"
+  add oc_cpu_none "$a_cpu"; add oc_cpu_agent "$b_cpu"; add oc_cpu_nocache "$c_cpu"
+  add ec_rps_none "$d_rps"; add ec_rps_agent "$e_rps"
+  add ec_cpu_none "$d_cpu"; add ec_cpu_agent "$e_cpu"
   # Each round's ratio pairs runs taken seconds apart: on a shared machine whose load drifts,
   # the median of paired ratios is steadier than the ratio of medians (both are printed).
-  ratios_oc+="$(bc -l <<<"$b / $a") " ratios_nc+="$(bc -l <<<"$c / $a") "
-  ratios_ec+="$(bc -l <<<"$e / $d") "
+  add r_oc_wall "$(bc -l <<<"$b_wall / $a_wall")"; add r_oc_cpu "$(bc -l <<<"$b_cpu / $a_cpu")"
+  add r_nc_wall "$(bc -l <<<"$c_wall / $a_wall")"; add r_nc_cpu "$(bc -l <<<"$c_cpu / $a_cpu")"
+  add r_ec_rps "$(bc -l <<<"$e_rps / $d_rps")"; add r_ec_cpu "$(bc -l <<<"$e_cpu / $d_cpu")"
 done
 
-m() { tr ' ' '\n' <<<"$1" | grep . | median; }
-oc_none=$(m "${oc[none]}"); oc_agent=$(m "${oc[agent]}"); oc_nocache=$(m "${oc[nocache]}")
-ec_none=$(m "${ec[none]}"); ec_agent=$(m "${ec[agent]}")
-echo "runs (RUNS=$RUNS), open/close ns: none ${oc[none]}| agent ${oc[agent]}| no fd cache ${oc[nocache]}"
-echo "runs, echo req/s: none ${ec[none]}| agent ${ec[agent]}"
-echo "| benchmark | no agent (median) | agent (median) | ratio of medians | median of paired ratios |"
+m() { tr ' ' '\n' <<<"${col[$1]}" | grep . | median; }
+for k in oc_wall_none oc_wall_agent oc_wall_nocache oc_cpu_none oc_cpu_agent oc_cpu_nocache \
+  ec_rps_none ec_rps_agent ec_cpu_none ec_cpu_agent; do
+  echo "runs $k: ${col[$k]}"
+done
+row() {  # row LABEL UNIT BASE_KEY AGENT_KEY PAIRED_KEY FORMAT
+  local base agent
+  base=$(m "$3")
+  agent=$(m "$4")
+  printf "| %s | %.${6}f %s | %.${6}f %s | %.3fx | %.3fx |\n" "$1" "$base" "$2" "$agent" "$2" \
+    "$(bc -l <<<"$agent / $base")" "$(m "$5")"
+}
+echo
+echo "| benchmark (median of $RUNS) | no agent | agent | ratio of medians | median of paired ratios |"
 echo "|---|---|---|---|---|"
-printf '| open/close loop, time | %.0f ns | %.0f ns | %.2fx | %.2fx |\n' "$oc_none" "$oc_agent" \
-  "$(bc -l <<<"$oc_agent / $oc_none")" "$(m "$ratios_oc")"
-printf '| open/close loop, no fd stack cache, time | %.0f ns | %.0f ns | %.2fx | %.2fx |\n' \
-  "$oc_none" "$oc_nocache" "$(bc -l <<<"$oc_nocache / $oc_none")" "$(m "$ratios_nc")"
-printf '| loopback echo server, throughput | %.0f req/s | %.0f req/s | %.3fx | %.3fx |\n' \
-  "$ec_none" "$ec_agent" "$(bc -l <<<"$ec_agent / $ec_none")" "$(m "$ratios_ec")"
+row "open/close loop, wall time per open+close" ns oc_wall_none oc_wall_agent r_oc_wall 0
+row "open/close loop, CPU time per open+close" ns oc_cpu_none oc_cpu_agent r_oc_cpu 0
+row "open/close loop, fd stack cache off, wall time" ns oc_wall_none oc_wall_nocache r_nc_wall 0
+row "open/close loop, fd stack cache off, CPU time" ns oc_cpu_none oc_cpu_nocache r_nc_cpu 0
+row "echo server, throughput" "req/s" ec_rps_none ec_rps_agent r_ec_rps 0
+row "echo server, server CPU per request" "µs" ec_cpu_none ec_cpu_agent r_ec_cpu 2
