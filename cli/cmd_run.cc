@@ -48,12 +48,17 @@ struct Run {
 
 Result<void> start_target(Run& run) {
   std::vector<std::pair<std::string, std::string>> env;
-  if (run.o.pprof.empty()) {
+  auto rate = parse_size(run.o.rate);
+  if (!rate || *rate < 1) return make_error("--rate: '" + run.o.rate + "' is not a size");
+  if (!run.o.pprof.empty()) {
+    // A Go target samples at runtime.MemProfileRate, which GODEBUG sets before main runs.
+    const char* godebug = getenv("GODEBUG");
+    env = {{"GODEBUG", (godebug && *godebug ? std::string(godebug) + "," : std::string()) +
+                           "memprofilerate=" + std::to_string(*rate)}};
+  } else {
     std::string agent = self_dir() + "/libleakscope.so";
     if (!std::filesystem::exists(agent))
       return make_error("the agent " + agent + " is missing (build it, or use --pprof URL)");
-    auto rate = parse_size(run.o.rate);
-    if (!rate || *rate < 1) return make_error("--rate: '" + run.o.rate + "' is not a size");
     const char* preload = getenv("LD_PRELOAD");
     env = {{"LD_PRELOAD", agent + (preload && *preload ? ":" + std::string(preload) : "")},
            {"LEAKSCOPE_ADDR", "127.0.0.1:0"},
@@ -206,7 +211,8 @@ const RegisterCommand kRun{{
                      "length of the load phase when there is no --load (default 30)");
       sub.add_option("--interval", o->detect.interval_s, "seconds between snapshots (default 1)");
       sub.add_option("--rate", o->rate,
-                     "agent heap sampling rate in bytes, e.g. 512K (default 64K)");
+                     "heap sampling rate in bytes, e.g. 512K (default 64K); for --pprof it is "
+                     "passed to Go as GODEBUG=memprofilerate");
       sub.add_option("--pprof", o->pprof,
                      "use the target's own net/http/pprof at this URL (no agent)");
       sub.add_option("--out", o->detect.out_dir, "output directory (default leakscope-run-DATE)");

@@ -93,9 +93,21 @@ bool is_runtime_frame(const Frame& frame) {
   return is_go_std(name, frame.file);
 }
 
+// The innermost layers of every stack: the allocator and thread/fd entry points, the C++
+// runtime, and Go's runtime, sync, syscall and internal packages. When a stack has no user frame
+// at all (a goroutine of net/http's transport), the site is the first frame past these.
+bool is_core_runtime_frame(const Frame& frame) {
+  std::string_view name = bare_name(frame.function);
+  for (std::string_view p : {"runtime.", "internal/", "sync.", "syscall.", "time."})
+    if (starts_with(name, p)) return true;
+  return is_runtime_frame(frame) && !is_go_std(name, frame.file);
+}
+
 size_t site_index(const std::vector<Frame>& stack) {
   for (size_t i = 0; i < stack.size(); ++i)
     if (!is_runtime_frame(stack[i])) return i;
+  for (size_t i = 0; i < stack.size(); ++i)
+    if (!is_core_runtime_frame(stack[i])) return i;
   return 0;
 }
 

@@ -63,6 +63,12 @@ TEST(Sites, InlinedLibraryTemplatesAreSkippedByFile) {
   EXPECT_EQ(site_index(stack), 2u);
 }
 
+TEST(Sites, StandardLibraryGoroutineIsNamedPastTheRuntime) {
+  std::vector<Frame> stack = {fn("runtime.gopark", "runtime/proc.go"), fn("runtime.selectgo"),
+                              fn("net/http.(*persistConn).readLoop")};
+  EXPECT_EQ(site_index(stack), 2u);
+}
+
 TEST(Sites, AllRuntimeFallsBackToLeaf) {
   std::vector<Frame> stack = {fn("malloc"), fn("__libc_start_main")};
   EXPECT_EQ(site_index(stack), 0u);
