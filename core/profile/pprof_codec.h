@@ -20,6 +20,10 @@ Result<Profile> decode_profile(std::span<const uint8_t> bytes);
 struct DecodeOptions {
   // Inflated size past which gzip'd input is refused (a zip bomb is an error, not an OOM).
   int64_t max_inflated_bytes = int64_t{2} << 30;
+  // Memory the decoded model may take. Protobuf is dense (an empty sample is 2 bytes, its model
+  // ~100; a string is stored once but copied into every entity that names it), so a small file
+  // can ask for a huge model; past this the profile is refused. A 50 MB profile needs ~0.3 GB.
+  int64_t max_model_bytes = int64_t{4} << 30;
 };
 Result<Profile> decode_profile(std::span<const uint8_t> bytes, const DecodeOptions& options);
 

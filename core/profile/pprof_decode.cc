@@ -31,26 +31,29 @@
 namespace leakscope {
 namespace pprof_detail {
 
+// Model bytes charged per nested message (the entity and its View), before its own contents.
+constexpr int64_t kEntityCost = 128;
+
 bool Decoder::top_field(WireReader& r, uint32_t field, uint32_t type) {
   uint64_t v = 0;
   View view;
   switch (field) {
     case 1:
-      return message(r, field, type, sample_types_);
+      return charge(kEntityCost) && message(r, field, type, sample_types_);
     case 2:
-      return message(r, field, type, samples_);
+      return charge(kEntityCost) && message(r, field, type, samples_);
     case 3:
-      return message(r, field, type, mappings_);
+      return charge(kEntityCost) && message(r, field, type, mappings_);
     case 4:
-      return message(r, field, type, locations_);
+      return charge(kEntityCost) && message(r, field, type, locations_);
     case 5:
-      return message(r, field, type, functions_);
+      return charge(kEntityCost) && message(r, field, type, functions_);
     case 6:
       if (!expect(r, field, type, wire::kBytes) || !r.read_bytes(view.bytes, view.offset)) {
         return false;
       }
       strings_.push_back(view.bytes);
-      return true;
+      return charge(sizeof(std::string_view));
     case 7:
       return scalar(r, field, type, drop_frames_);
     case 8:
@@ -105,6 +108,7 @@ bool Decoder::resolve() {
       !str(doc_url_, p_.doc_url, "doc_url")) {
     return false;
   }
+  if (!charge(static_cast<int64_t>(comments_.size() * sizeof(std::string)))) return false;
   p_.comments.resize(comments_.size());
   for (size_t i = 0; i < comments_.size(); ++i) {
     if (!str(comments_[i], p_.comments[i], "comment")) return false;
@@ -123,15 +127,22 @@ bool Decoder::resolve() {
          each(samples_, p_.samples, "sample", &Decoder::sample);
 }
 
-Result<Profile> Decoder::run(std::string_view buffer) {
+Error Decoder::over_budget() const {
+  return make_error("the decoded profile would take more than " + std::to_string(max_model_bytes_) +
+                    " bytes of memory (a decompression bomb?)");
+}
+
+Result<Profile> Decoder::run(std::string_view buffer, int64_t max_model_bytes) {
+  budget_ = max_model_bytes_ = max_model_bytes;
   WireReader r(buffer, 0);
   uint32_t field, type;
   while (!r.done()) {
     if (!r.read_key(field, type) || !top_field(r, field, type)) {
+      if (budget_ < 0) return over_budget();
       return make_error("malformed protobuf: " + r.error());
     }
   }
-  if (!resolve()) return make_error(error_);
+  if (!resolve()) return budget_ < 0 ? over_budget() : make_error(error_);
   // pprof: a location whose mapping does not exist simply has no mapping.
   IdIndex mappings;
   uint64_t bad = 0;
@@ -173,7 +184,7 @@ Result<Profile> decode_profile(std::span<const uint8_t> bytes, const DecodeOptio
   if (looks_like_text_profile(buffer)) {
     return make_error("legacy text profile, not protobuf (fetch it with ?debug=0)");
   }
-  return Decoder().run(buffer);
+  return Decoder().run(buffer, options.max_model_bytes);
 }
 
 Result<Profile> decode_profile(std::span<const uint8_t> bytes) {

@@ -14,7 +14,7 @@ bool Decoder::str(uint64_t index, std::string& out, const char* what) {
                               " out of range (table has " + std::to_string(strings_.size()) + ")");
   }
   out.assign(strings_[index]);
-  return true;
+  return charge(static_cast<int64_t>(out.size()));
 }
 
 bool Decoder::value_type(const View& v, ValueType& out, const std::string& what) {
@@ -73,6 +73,7 @@ bool Decoder::sample(const View& v, Sample& out) {
         Label l;
         bool keep = false;
         if (!label(lv, l, keep)) return false;
+        if (keep && !charge(sizeof(Label))) return false;
         if (keep) out.labels.push_back(std::move(l));
       }
     } else {
@@ -121,6 +122,7 @@ bool Decoder::location(const View& v, Location& out) {
       ok = scalar(r, field, wt, folded);
     } else if (field == 4) {
       ok = expect(r, field, wt, wire::kBytes) && r.read_bytes(lv.bytes, lv.offset);
+      if (ok && !charge(sizeof(Line))) return false;
       Line& line = out.lines.emplace_back();
       WireReader lr(lv.bytes, lv.offset);
       uint64_t x[4] = {};

@@ -7,6 +7,7 @@
 // strings are resolved in pass 2.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,8 @@ struct View {
 
 class Decoder {
  public:
-  Result<Profile> run(std::string_view buffer);
+  // Decodes `buffer` (raw protobuf); refuses a model of more than `max_model_bytes`.
+  Result<Profile> run(std::string_view buffer, int64_t max_model_bytes);
 
  private:
   bool top_field(WireReader& r, uint32_t field, uint32_t type);
@@ -38,6 +40,16 @@ class Decoder {
   bool location(const View& v, Location& out);
   bool function(const View& v, Function& out);
   bool str(uint64_t index, std::string& out, const char* what);
+  template <typename T>
+  bool repeated_varint(WireReader& r, uint32_t type, std::vector<T>& out);
+
+  // Accounts for `bytes` of model memory; false once the budget is spent (then run() reports
+  // the budget, whatever the caller was doing).
+  bool charge(int64_t bytes) {
+    budget_ -= bytes;
+    return budget_ >= 0;
+  }
+  Error over_budget() const;
 
   bool fail(const std::string& context, const std::string& what) {
     error_ = context.empty() ? what : context + ": " + what;
@@ -53,14 +65,16 @@ class Decoder {
   Profile p_;
   std::string context_;  // the entity being decoded, for error messages
   std::string error_;
+  int64_t budget_ = 0;
+  int64_t max_model_bytes_ = 0;
 };
 
 // Reads a repeated varint field that may be packed (wire type 2) or not (wire type 0).
 template <typename T>
-inline bool repeated_varint(WireReader& r, uint32_t type, std::vector<T>& out) {
+bool Decoder::repeated_varint(WireReader& r, uint32_t type, std::vector<T>& out) {
   uint64_t v;
   if (type == wire::kVarint) {
-    if (!r.read_varint(v)) return false;
+    if (!r.read_varint(v) || !charge(sizeof(T))) return false;
     out.push_back(static_cast<T>(v));
     return true;
   }
@@ -71,7 +85,10 @@ inline bool repeated_varint(WireReader& r, uint32_t type, std::vector<T>& out) {
   if (!r.read_bytes(packed, at)) return false;
   size_t count = 0;  // every varint ends in exactly one byte below 0x80
   for (char c : packed) count += static_cast<uint8_t>(c) < 0x80;
-  out.reserve(out.size() + count);
+  if (!charge(static_cast<int64_t>(count * sizeof(T)))) return false;
+  if (out.size() + count > out.capacity()) {  // geometric, in case a field comes in many runs
+    out.reserve(std::max(out.size() + count, 2 * out.capacity()));
+  }
   WireReader pr(packed, at);
   while (!pr.done()) {
     if (!pr.read_varint(v)) return r.adopt(pr);

@@ -15,6 +15,7 @@ using namespace leakscope;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DecodeOptions options;
   options.max_inflated_bytes = 64 << 20;  // under libFuzzer's RSS limit; the bound is the point
+  options.max_model_bytes = 256 << 20;
   Result<Profile> p = decode_profile({data, size}, options);
   if (!p.ok()) {
     if (p.error().message.empty()) abort();

@@ -147,6 +147,34 @@ TEST(CodecErrors, ZipBombIsBounded) {
   EXPECT_EQ(all->size(), zeros.size());
 }
 
+TEST(CodecErrors, ModelMemoryIsBounded) {
+  const std::string kOver =
+      "the decoded profile would take more than 1000000 bytes of memory (a decompression bomb?)";
+  DecodeOptions small;
+  small.max_model_bytes = 1000000;
+  // 1 MiB of empty samples (2 bytes each) gzips to ~1 KB and would make a 50 MB model.
+  std::vector<uint8_t> raw;
+  for (int i = 0; i < (1 << 19); ++i) raw.insert(raw.end(), {0x12, 0x00});
+  std::vector<uint8_t> gz = gzip::deflate(raw, 9);
+  ASSERT_LT(gz.size(), 4096u);
+  EXPECT_EQ(decode_error(gz, small), kOver);
+  // One 100 KB function name, named by 20 functions: 2 MB of copies from a 100 KB file.
+  WireWriter body, fn;
+  for (uint64_t i = 1; i <= 20; ++i) {
+    fn.clear();
+    fn.uint_field(1, i);
+    fn.uint_field(2, 1);
+    body.message_field(5, fn);
+  }
+  std::string name(100000, 'x');
+  body.bytes_field(6, "", 0);
+  body.bytes_field(6, name.data(), name.size());
+  EXPECT_EQ(decode_error(body.bytes(), small), kOver);
+  // Within the budget the same input decodes.
+  small.max_model_bytes = 4000000;
+  EXPECT_TRUE(decode_profile(body.bytes(), small).ok());
+}
+
 TEST(CodecErrors, GzipGarbage) {
   std::vector<uint8_t> gz = encode_profile(heap_profile());
   gz.push_back('x');
