@@ -241,8 +241,8 @@ FunctionTotals function_totals(const Profile& profile, size_t index, bool by_cum
   uint32_t current = 0;
   for (const Sample& s : profile.samples) {
     int64_t v = index < s.values.size() ? s.values[index] : 0;
+    out.total += std::abs(v);  // pprof counts samples without a stack in the total too
     if (v == 0 || s.location_ids.empty()) continue;
-    out.total += std::abs(v);
     ++current;
     int64_t caller = IdIndex::kMissing;  // location rootward of the current one
     for (size_t j = s.location_ids.size(); j-- > 0;) {

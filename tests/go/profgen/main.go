@@ -5,6 +5,7 @@
 //
 //	/leak   main.leakyRemember appends a 64 KiB buffer to a global slice and never drops it
 //	/work   main.transientWork allocates as much but keeps nothing (garbage after the request)
+//	/park   starts one more goroutine parked forever in main.parkedWorker: a goroutine leak
 //	/debug/pprof/...  Go's own profiles: heap, allocs, goroutine, ...
 //
 // A few goroutines park forever in main.parkedWorker so the goroutine profile has a stack of
@@ -70,6 +71,10 @@ func main() {
 	}
 	http.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
 		leakyRemember(byte(len(r.URL.Path)))
+		fmt.Fprintln(w, "ok")
+	})
+	http.HandleFunc("/park", func(w http.ResponseWriter, r *http.Request) {
+		go parkedWorker(never)
 		fmt.Fprintln(w, "ok")
 	})
 	http.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,40 @@
+# Sourced by the cli_* integration tests: builds profgen with Debian's Go (standard library only,
+# offline) and runs it on a loopback port of the kernel's choosing, stopped on exit.
+#   profgen_start DIR     builds into DIR, starts it; sets PROFGEN_URL and PROFGEN_PID
+#   profgen_fetch PATH OUT   GETs PROFGEN_URL/PATH into OUT (bounded in time)
+#   profgen_load N        N requests to /leak and N to /work
+# Needs LEAKSCOPE_SOURCE and LEAKSCOPE_BUILD (set by ctest). Exits 77 (skip) without go.
+
+profgen_start() {
+  local dir=$1
+  command -v go >/dev/null || { echo "skip: go is not installed"; exit 77; }
+  command -v curl >/dev/null || { echo "skip: curl is not installed"; exit 77; }
+  mkdir -p "$dir"
+  (cd "$LEAKSCOPE_SOURCE/tests/go/profgen" &&
+    GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$LEAKSCOPE_BUILD/go-cache" \
+      go build -o "$dir/profgen" .)
+  rm -f "$dir/announce"
+  "$dir/profgen" -announce "$dir/announce" >"$dir/profgen.log" 2>&1 &
+  PROFGEN_PID=$!
+  trap 'kill $PROFGEN_PID 2>/dev/null || true; wait $PROFGEN_PID 2>/dev/null || true' EXIT
+  local i
+  for i in $(seq 100); do
+    [[ -s "$dir/announce" ]] && break
+    kill -0 "$PROFGEN_PID" 2>/dev/null || { cat "$dir/profgen.log"; return 1; }
+    sleep 0.1
+  done
+  PROFGEN_URL=$(cat "$dir/announce")
+  [[ -n "$PROFGEN_URL" ]] || { echo "profgen did not announce its port"; return 1; }
+}
+
+profgen_fetch() {
+  curl -sSf --max-time 20 -o "$2" "$PROFGEN_URL/$1"
+}
+
+profgen_load() {
+  local i args=()
+  for ((i = 0; i < $1; i++)); do
+    args+=(-o /dev/null "$PROFGEN_URL/leak" -o /dev/null "$PROFGEN_URL/work")
+  done
+  curl -sSf --max-time 60 "${args[@]}"  # one connection, reused
+}
