@@ -176,6 +176,11 @@ Result<Profile> read_profile_file(const std::string& path) {
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
+    if (static_cast<int64_t>(used) > gzip::kDefaultMaxInflated) {  // /dev/zero, a wrong file
+      ::close(fd);
+      return make_error(path + ": larger than " + std::to_string(gzip::kDefaultMaxInflated) +
+                        " bytes, not a profile");
+    }
   }
   ::close(fd);
   bytes.resize(used);
