@@ -15,6 +15,7 @@ RUNS=${2:-7}
 AGENT=$BUILD/libleakscope.so
 OPENCLOSE_ITERATIONS=${OPENCLOSE_ITERATIONS:-300000}
 ECHO_ARGS=${ECHO_ARGS:-"2 100 500"}  # client threads, connections per thread, requests per conn
+ONLY=${ONLY:-}                        # "openclose" or "echo": run one benchmark only
 TMP=$(mktemp -d)
 SERVER=""
 trap '[[ -n $SERVER ]] && kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -46,11 +47,16 @@ declare -A col
 ratios=()
 add() { col[$1]+="$2 "; }
 for ((r = 0; r < RUNS; r++)); do
-  read -r a_wall a_cpu <<<"$(openclose X=1)"
-  read -r b_wall b_cpu <<<"$(openclose LD_PRELOAD="$AGENT")"
-  read -r c_wall c_cpu <<<"$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0)"
-  read -r d_rps d_cpu <<<"$(echo_run X=1)"
-  read -r e_rps e_cpu <<<"$(echo_run LD_PRELOAD="$AGENT")"
+  a_wall=1 a_cpu=1 b_wall=1 b_cpu=1 c_wall=1 c_cpu=1 d_rps=1 d_cpu=1 e_rps=1 e_cpu=1
+  if [[ $ONLY != echo ]]; then
+    read -r a_wall a_cpu <<<"$(openclose X=1)"
+    read -r b_wall b_cpu <<<"$(openclose LD_PRELOAD="$AGENT")"
+    read -r c_wall c_cpu <<<"$(openclose LD_PRELOAD="$AGENT" LEAKSCOPE_FD_STACK_CACHE=0)"
+  fi
+  if [[ $ONLY != openclose ]]; then
+    read -r d_rps d_cpu <<<"$(echo_run X=1)"
+    read -r e_rps e_cpu <<<"$(echo_run LD_PRELOAD="$AGENT")"
+  fi
   add oc_wall_none "$a_wall"; add oc_wall_agent "$b_wall"; add oc_wall_nocache "$c_wall"
   add oc_cpu_none "$a_cpu"; add oc_cpu_agent "$b_cpu"; add oc_cpu_nocache "$c_cpu"
   add ec_rps_none "$d_rps"; add ec_rps_agent "$e_rps"
@@ -77,9 +83,13 @@ row() {  # row LABEL UNIT BASE_KEY AGENT_KEY PAIRED_KEY FORMAT
 echo
 echo "| benchmark (median of $RUNS) | no agent | agent | ratio of medians | median of paired ratios |"
 echo "|---|---|---|---|---|"
-row "open/close loop, wall time per open+close" ns oc_wall_none oc_wall_agent r_oc_wall 0
-row "open/close loop, CPU time per open+close" ns oc_cpu_none oc_cpu_agent r_oc_cpu 0
-row "open/close loop, fd stack cache off, wall time" ns oc_wall_none oc_wall_nocache r_nc_wall 0
-row "open/close loop, fd stack cache off, CPU time" ns oc_cpu_none oc_cpu_nocache r_nc_cpu 0
-row "echo server, throughput" "req/s" ec_rps_none ec_rps_agent r_ec_rps 0
-row "echo server, server CPU per request" "µs" ec_cpu_none ec_cpu_agent r_ec_cpu 2
+if [[ $ONLY != echo ]]; then
+  row "open/close loop, CPU time per open+close" ns oc_cpu_none oc_cpu_agent r_oc_cpu 0
+  row "open/close loop, wall time per open+close" ns oc_wall_none oc_wall_agent r_oc_wall 0
+  row "open/close loop, fd stack cache off, CPU time" ns oc_cpu_none oc_cpu_nocache r_nc_cpu 0
+  row "open/close loop, fd stack cache off, wall time" ns oc_wall_none oc_wall_nocache r_nc_wall 0
+fi
+if [[ $ONLY != openclose ]]; then
+  row "echo server, throughput" "req/s" ec_rps_none ec_rps_agent r_ec_rps 0
+  row "echo server, server CPU per request" "µs" ec_cpu_none ec_cpu_agent r_ec_cpu 2
+fi
