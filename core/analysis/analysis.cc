@@ -166,6 +166,7 @@ std::string summarize(const Analysis& a) {
 Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   Analysis out;
   std::map<Signal, bool> has_sites;
+  bool has_heap = run.totals.count(Signal::kHeap) > 0;
   for (const SiteSeries& s : run.sites) {
     has_sites[s.signal] = true;
     double floor =
@@ -175,6 +176,18 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
     Finding f = finding_of(j, s.signal, floor, run, s.values);
     f.stack = s.stack;
     if (s.site < s.stack.size()) f.site = s.stack[s.site];
+    if (f.verdict == Verdict::kLeak && s.signal == Signal::kMmap && has_heap) {
+      // The allocator's own mappings (jemalloc's extents): the live objects in them are the
+      // heap profile's to judge; what is left is memory the allocator keeps.
+      bool allocator = std::any_of(s.stack.begin(), s.stack.end(), is_allocator_frame);
+      if (allocator) {
+        f.verdict = Verdict::kRetention;
+        f.evidence +=
+            "; but these mappings are the allocator's own arena, and the live heap "
+            "is judged by the heap profile: " +
+            retention_advice(run.go_runtime);
+      }
+    }
     out.findings.push_back(std::move(f));
   }
   for (const auto& [signal, values] : run.totals) {

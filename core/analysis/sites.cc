@@ -103,6 +103,19 @@ bool is_core_runtime_frame(const Frame& frame) {
   return is_runtime_frame(frame) && !is_go_std(name, frame.file);
 }
 
+bool is_allocator_frame(const Frame& frame) {
+  std::string_view name = bare_name(frame.function);
+  for (std::string_view n : {"malloc", "calloc", "realloc", "reallocarray", "free",
+                             "posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc"})
+    if (name == n) return true;
+  for (std::string_view p : {"operator new", "je_", "tc_", "tcmalloc::", "mi_"})
+    if (starts_with(name, p)) return true;
+  std::string_view lib = basename(frame.mapping);
+  for (std::string_view l : {"libjemalloc", "libtcmalloc", "libmimalloc"})
+    if (starts_with(lib, l)) return true;
+  return false;
+}
+
 size_t site_index(const std::vector<Frame>& stack) {
   for (size_t i = 0; i < stack.size(); ++i)
     if (!is_runtime_frame(stack[i])) return i;

@@ -18,6 +18,11 @@ namespace leakscope::analysis {
 // True when `frame` belongs to an allocator, a runtime, the standard library or the agent.
 bool is_runtime_frame(const Frame& frame);
 
+// True when `frame` is inside a memory allocator: malloc and its family, operator new, or any
+// frame of libjemalloc, libtcmalloc or libmimalloc. An mmap made under such a frame is the
+// allocator's own arena, already seen (as live objects) by the heap profile.
+bool is_allocator_frame(const Frame& frame);
+
 // Index (into the leaf-first `stack`) of the site frame; 0 for an empty stack.
 size_t site_index(const std::vector<Frame>& stack);
 

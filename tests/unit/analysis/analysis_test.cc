@@ -119,6 +119,26 @@ TEST(Analyze, ProcOnlyRunJudgesTotals) {
   EXPECT_EQ(a.notes[0], "no stacks: /proc figures only");
 }
 
+TEST(Analyze, AllocatorArenaMmapIsRetentionNotLeak) {
+  // jemalloc maps extents under load and keeps them; the heap itself came back.
+  RunSeries r = make_run();
+  Frame jemalloc = fn("0x7f0012345678");
+  jemalloc.mapping = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+  std::vector<double> mmap_bytes, heap;
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    mmap_bytes.push_back(leak_at(i));
+    heap.push_back(r.phase[i] == Phase::kLoad ? leak_at(i) : 0);
+  }
+  r.totals[Signal::kHeap] = heap;
+  r.sites.push_back(
+      SiteSeries{Signal::kMmap, {fn("mmap"), jemalloc, fn("zrealloc")}, 2, mmap_bytes});
+  Analysis a = analyze(r);
+  EXPECT_EQ(a.verdict, Verdict::kRetention);
+  ASSERT_FALSE(a.findings.empty());
+  EXPECT_EQ(a.findings[0].kind, Signal::kMmap);
+  EXPECT_EQ(a.findings[0].verdict, Verdict::kRetention);
+}
+
 TEST(Analyze, QuietRunIsNoLeak) {
   RunSeries r = make_run();
   r.totals[Signal::kRss] = std::vector<double>(r.t_s.size(), 50 * kMiB);
