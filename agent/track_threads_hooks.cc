@@ -2,8 +2,9 @@
 // thread in the table; a pthread key destructor books its exit (it runs on return from the start
 // routine, on pthread_exit and on cancellation alike); join, detach and cancel update the record.
 //
-// The creation stack is captured in the creating thread, before the real pthread_create, with
-// the agent's capture_stack() (thread creation costs tens of microseconds anyway, so no cache).
+// The creation stack is captured in the creating thread, before the real pthread_create, through
+// the descriptor hooks' validated stack cache (track_fds_stack.cc), which unwinds with libgcc
+// on a miss and falls back to the agent's capture_stack().
 // One X-macro table declares the hooked functions, resolved with dlsym(RTLD_NEXT) on first use.
 // Threads the agent itself starts (in_agent() at creation: its server) are booked with
 // kThreadAgent and never reported. Before threads_init(), and when the table is full, threads
@@ -16,6 +17,7 @@
 #include <ctime>
 
 #include "agent/agent_api.h"
+#include "agent/track_fds.h"
 #include "agent/track_threads.h"
 
 #define LEAKSCOPE_THREAD_EXPORT extern "C" __attribute__((visibility("default")))
@@ -99,15 +101,6 @@ uint32_t creation_flags(const pthread_attr_t* attr) {
   return flags;
 }
 
-// The stack of pthread_create's caller: capture_stack skips itself; skip this function and the
-// hook too, so pcs[0] is where pthread_create returns to.
-__attribute__((noinline)) uint32_t creation_stack() {
-  ReentryGuard guard;
-  uintptr_t pcs[kMaxFrames];
-  int n = capture_stack(pcs, kMaxFrames, 2);
-  return intern_stack(pcs, n);
-}
-
 }  // namespace
 
 ThreadTable& thread_table() { return g_table; }
@@ -144,7 +137,11 @@ LEAKSCOPE_THREAD_EXPORT int pthread_create(pthread_t* thread, const pthread_attr
   if (in_agent()) {
     flags |= kThreadAgent;
   } else {
-    stack_id = creation_stack();
+    // The same validated per-thread stack cache as the descriptor hooks: a server that starts
+    // a thread per connection creates them from one site over and over.
+    stack_id = site_stack_id(
+        reinterpret_cast<uintptr_t>(__builtin_extract_return_addr(__builtin_return_address(0))),
+        reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa()));
   }
   ThreadRecord* r = g_table.reserve(stack_id, flags, now_ns());
   if (r == nullptr) return create(thread, attr, start, arg);  // table full: counted, unwrapped
