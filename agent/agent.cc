@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -36,6 +37,17 @@ __attribute__((weak)) void threads_init() {}
 __attribute__((weak)) void fds_init() {}
 __attribute__((weak)) void threads_after_fork_child() {}
 __attribute__((weak)) void fds_after_fork_child() {}
+// Without the descriptor tracker's cached unwinder: a full unwind every time (the leading
+// frames inside the agent are dropped by capture_stack).
+__attribute__((weak)) uint32_t site_stack_id(uintptr_t, uintptr_t) {
+  int saved = errno;
+  ReentryGuard guard;
+  uintptr_t pcs[kMaxFrames];
+  int n = capture_stack(pcs, kMaxFrames, 0);
+  uint32_t id = intern_stack(pcs, n);
+  errno = saved;
+  return id;
+}
 
 LEAKSCOPE_HIDDEN void stack_capture_init();
 

@@ -43,17 +43,15 @@ int64_t weight_fp(int64_t size) {
 
 }  // namespace
 
-__attribute__((noinline)) void record_sampled(BookKind kind, void* ptr, int64_t size) {
+__attribute__((noinline)) void record_sampled(BookKind kind, void* ptr, int64_t size, uintptr_t ret,
+                                              uintptr_t cfa) {
   if (ptr == nullptr) return;
-  ReentryGuard guard;
   Books& books = g_books[static_cast<int>(kind)];
   if (books.sites == nullptr) return;
-  uintptr_t pcs[kMaxFrames];
-  int n = capture_stack(pcs, kMaxFrames, 0);
-  uint32_t id = intern_stack(pcs, n);
+  uint32_t id = site_stack_id(ret, cfa);  // preserves errno; guards itself while unwinding
+  ReentryGuard guard;
   if (static_cast<int64_t>(id) >= books.size) id = 0;
   add_alloc(site(kind, id), size);
-  books.sampled.fetch_add(1, std::memory_order_relaxed);
   LiveSet::Payload payload{id, static_cast<uint32_t>(kind), size, size};
   if (!g_live.insert(reinterpret_cast<uintptr_t>(ptr), payload)) {
     books.untracked.fetch_add(1, std::memory_order_relaxed);
@@ -110,10 +108,10 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
     builder.add_named("[leakscope: overflow]", values_of(books.sites[0]));
   }
   char line[256];
-  snprintf(line, sizeof(line), "leakscope: rate=%ld sampled=%ld stacks=%ld/%ld live=%ld/%ld",
-           static_cast<long>(g_rate), static_cast<long>(books.sampled.load()),
-           static_cast<long>(stack_table_size()), static_cast<long>(stack_table_capacity()),
-           static_cast<long>(g_live.live()), static_cast<long>(g_live.capacity()));
+  snprintf(line, sizeof(line), "leakscope: rate=%ld stacks=%ld/%ld live=%ld/%ld",
+           static_cast<long>(g_rate), static_cast<long>(stack_table_size()),
+           static_cast<long>(stack_table_capacity()), static_cast<long>(g_live.live()),
+           static_cast<long>(g_live.capacity()));
   builder.add_comment(line);
   if (overflow > 0 || books.untracked.load() > 0) {
     snprintf(line, sizeof(line),

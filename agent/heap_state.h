@@ -32,14 +32,26 @@ struct Books {
   SiteCounters* sites = nullptr;  // [stack_table_capacity() + 1], index = stack id
   int64_t size = 0;
   std::atomic<int64_t> untracked{0};  // sampled but not in the LiveSet
-  std::atomic<int64_t> sampled{0};    // sampled allocations, for /healthz and comments
 };
 
 extern LiveSet g_live __attribute__((visibility("hidden")));
 extern Books g_books[2] __attribute__((visibility("hidden")));
 
-// Books one sampled allocation of `size` at `ptr` (captures the stack; call from a hook).
-LEAKSCOPE_HIDDEN void record_sampled(BookKind kind, void* ptr, int64_t size);
+// Books one sampled allocation of `size` at `ptr`. `ret` and `cfa` are the hook's return
+// address and CFA (LEAKSCOPE_SITE in the hook's own body): the stack is the hook's caller's,
+// found through the per-thread cache of validated stacks when the site repeats
+// (site_stack_id, track_fds.h), else by a full unwind.
+LEAKSCOPE_HIDDEN void record_sampled(BookKind kind, void* ptr, int64_t size, uintptr_t ret,
+                                     uintptr_t cfa);
+
+// The interned stack of the call site a hook was entered from (track_fds_stack.cc; a weak
+// fallback in agent.cc unwinds every time).
+LEAKSCOPE_HIDDEN uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa);
+
+// Evaluated in the body of an exported hook: its return address and CFA.
+#define LEAKSCOPE_HOOK_SITE                                                                \
+  reinterpret_cast<uintptr_t>(__builtin_extract_return_addr(__builtin_return_address(0))), \
+      reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa())
 
 // Books the free of a sampled address (call only when g_live.maybe_contains(ptr)).
 LEAKSCOPE_HIDDEN void record_free(uintptr_t ptr);

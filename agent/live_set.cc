@@ -51,7 +51,6 @@ bool LiveSet::insert_node(uintptr_t key, const Payload& payload) {
     if (n->key.load(std::memory_order_relaxed) == 0 &&
         n->key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
       n->payload = payload;
-      live_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
@@ -67,8 +66,14 @@ bool LiveSet::insert_node(uintptr_t key, const Payload& payload) {
     node->next = head;
   } while (!bucket.compare_exchange_weak(head, node, std::memory_order_release,
                                          std::memory_order_acquire));
-  live_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+int64_t LiveSet::live() const {
+  int64_t used = pool_used_.load(std::memory_order_relaxed), n = 0;
+  if (used > pool_size_) used = pool_size_;
+  for (int64_t i = 0; i < used; ++i) n += pool_[i].key.load(std::memory_order_relaxed) != 0;
+  return n;
 }
 
 bool LiveSet::remove(uintptr_t key, Payload* out) {
@@ -78,7 +83,6 @@ bool LiveSet::remove(uintptr_t key, Payload* out) {
     *out = n->payload;
     uintptr_t expected = key;
     if (n->key.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
-      live_.fetch_sub(1, std::memory_order_relaxed);
       filter_remove(key);
       return true;
     }

@@ -65,7 +65,8 @@ class LEAKSCOPE_HIDDEN LiveSet {
   // Removes `key`; returns its payload through `out`. False if it was not there.
   bool remove(uintptr_t key, Payload* out);
 
-  int64_t live() const { return live_.load(std::memory_order_relaxed); }
+  // Live entries, counted by a scan of the pool (for the profile's comment; not on a hot path).
+  int64_t live() const;
   int64_t capacity() const { return pool_size_; }
   bool ready() const { return pool_ != nullptr; }
 
@@ -107,7 +108,6 @@ class LEAKSCOPE_HIDDEN LiveSet {
   Node* pool_ = nullptr;
   int64_t pool_size_ = 0;
   std::atomic<int64_t> pool_used_{0};
-  std::atomic<int64_t> live_{0};
 };
 
 }  // namespace leakscope::agent

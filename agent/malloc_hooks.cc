@@ -45,10 +45,13 @@ __attribute__((noinline)) bool ensure_real() {
 #define LEAKSCOPE_NEED_REAL(name) \
   (LEAKSCOPE_LIKELY(g_real.name != nullptr) || (ensure_real() && g_real.name != nullptr))
 
-inline void* sampled(void* p, size_t size) {
-  if (LEAKSCOPE_UNLIKELY(should_sample_heap(size))) record_sampled(BookKind::kHeap, p, size);
-  return p;
-}
+// In each hook's own body (the site is the hook's return address and CFA).
+#define LEAKSCOPE_SAMPLED(p, size)                                                           \
+  do {                                                                                       \
+    if (LEAKSCOPE_UNLIKELY(should_sample_heap(size))) {                                      \
+      record_sampled(BookKind::kHeap, (p), static_cast<int64_t>(size), LEAKSCOPE_HOOK_SITE); \
+    }                                                                                        \
+  } while (0)
 
 inline void book_free(void* p) {
   if (LEAKSCOPE_UNLIKELY(g_live.maybe_contains(reinterpret_cast<uintptr_t>(p)))) {
@@ -58,11 +61,35 @@ inline void book_free(void* p) {
 
 }  // namespace
 
+// Shared by realloc and reallocarray; always inlined, so the site is the hook's.
+#define realloc_body(p_in, size_in)                                    \
+  ({                                                                   \
+    void* rb_p = (p_in);                                               \
+    size_t rb_size = (size_in);                                        \
+    void* rb_q;                                                        \
+    if (rb_p != nullptr && is_bootstrap(rb_p)) {                       \
+      rb_q = malloc(rb_size); /* the bootstrap phase: never sampled */ \
+      if (rb_q != nullptr) {                                           \
+        size_t old = bootstrap_size(rb_p);                             \
+        memcpy(rb_q, rb_p, old < rb_size ? old : rb_size);             \
+      }                                                                \
+    } else if (!LEAKSCOPE_NEED_REAL(realloc)) {                        \
+      rb_q = bootstrap_block(rb_size);                                 \
+    } else {                                                           \
+      if (rb_p != nullptr) book_free(rb_p);                            \
+      rb_q = g_real.realloc(rb_p, rb_size);                            \
+      if (rb_q != nullptr) LEAKSCOPE_SAMPLED(rb_q, rb_size);           \
+    }                                                                  \
+    rb_q;                                                              \
+  })
+
 extern "C" {
 
 LEAKSCOPE_EXPORT void* malloc(size_t size) {
   if (!LEAKSCOPE_NEED_REAL(malloc)) return bootstrap_block(size);
-  return sampled(g_real.malloc(size), size);
+  void* p = g_real.malloc(size);
+  LEAKSCOPE_SAMPLED(p, size);
+  return p;
 }
 
 LEAKSCOPE_EXPORT void free(void* p) {
@@ -78,20 +105,12 @@ LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
     if (__builtin_mul_overflow(n, size, &total)) return nullptr;
     return bootstrap_block(total);  // the bootstrap buffer is static, hence zeroed
   }
-  return sampled(g_real.calloc(n, size), n * size);
+  void* p = g_real.calloc(n, size);
+  LEAKSCOPE_SAMPLED(p, n * size);
+  return p;
 }
 
-LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) {
-  if (p != nullptr && is_bootstrap(p)) {
-    void* q = malloc(size);
-    if (q != nullptr) memcpy(q, p, bootstrap_size(p) < size ? bootstrap_size(p) : size);
-    return q;
-  }
-  if (!LEAKSCOPE_NEED_REAL(realloc)) return bootstrap_block(size);
-  if (p != nullptr) book_free(p);
-  void* q = g_real.realloc(p, size);
-  return q != nullptr ? sampled(q, size) : q;
-}
+LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) { return realloc_body(p, size); }
 
 LEAKSCOPE_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
   size_t total;
@@ -99,7 +118,7 @@ LEAKSCOPE_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  return realloc(p, total);
+  return realloc_body(p, total);
 }
 
 LEAKSCOPE_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
@@ -108,28 +127,36 @@ LEAKSCOPE_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
     return *out ? 0 : ENOMEM;
   }
   int rc = g_real.posix_memalign(out, alignment, size);
-  if (rc == 0) sampled(*out, size);
+  if (rc == 0) LEAKSCOPE_SAMPLED(*out, size);
   return rc;
 }
 
 LEAKSCOPE_EXPORT void* memalign(size_t alignment, size_t size) {
   if (!LEAKSCOPE_NEED_REAL(memalign)) return bootstrap_block(size, alignment);
-  return sampled(g_real.memalign(alignment, size), size);
+  void* p = g_real.memalign(alignment, size);
+  LEAKSCOPE_SAMPLED(p, size);
+  return p;
 }
 
 LEAKSCOPE_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
   if (!LEAKSCOPE_NEED_REAL(aligned_alloc)) return bootstrap_block(size, alignment);
-  return sampled(g_real.aligned_alloc(alignment, size), size);
+  void* p = g_real.aligned_alloc(alignment, size);
+  LEAKSCOPE_SAMPLED(p, size);
+  return p;
 }
 
 LEAKSCOPE_EXPORT void* valloc(size_t size) {
   if (!LEAKSCOPE_NEED_REAL(valloc)) return bootstrap_block(size, 4096);
-  return sampled(g_real.valloc(size), size);
+  void* p = g_real.valloc(size);
+  LEAKSCOPE_SAMPLED(p, size);
+  return p;
 }
 
 LEAKSCOPE_EXPORT void* pvalloc(size_t size) {
   if (!LEAKSCOPE_NEED_REAL(pvalloc)) return bootstrap_block(size, 4096);
-  return sampled(g_real.pvalloc(size), size);
+  void* p = g_real.pvalloc(size);
+  LEAKSCOPE_SAMPLED(p, size);
+  return p;
 }
 
 LEAKSCOPE_EXPORT size_t malloc_usable_size(void* p) {

@@ -57,7 +57,7 @@ LEAKSCOPE_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int 
   void* p = g_real.mmap(addr, length, prot, flags, fd, off);
   if ((flags & MAP_ANONYMOUS) && p != MAP_FAILED && should_sample_mmap(length)) {
     record_sampled(BookKind::kMmap, reinterpret_cast<void*>(key_of(p)),
-                   static_cast<int64_t>(length));
+                   static_cast<int64_t>(length), LEAKSCOPE_HOOK_SITE);
   }
   return p;
 }
@@ -82,7 +82,7 @@ LEAKSCOPE_EXPORT void* mremap(void* old, size_t old_size, size_t new_size, int f
   void* p = g_real.mremap(old, old_size, new_size, flags, new_addr);
   if (p != MAP_FAILED && (tracked || should_sample_mmap(new_size))) {
     record_sampled(BookKind::kMmap, reinterpret_cast<void*>(key_of(p)),
-                   static_cast<int64_t>(new_size));
+                   static_cast<int64_t>(new_size), LEAKSCOPE_HOOK_SITE);
   }
   return p;
 }

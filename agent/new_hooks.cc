@@ -35,25 +35,37 @@ __attribute__((noinline)) void* next_aligned_new(const char* symbol, size_t size
   return fn(size, al);
 }
 
-inline void* sampled(void* p, size_t size) {
-  if (LEAKSCOPE_UNLIKELY(should_sample_heap(size)) && p != nullptr) {
-    record_sampled(BookKind::kHeap, p, size);
-  }
-  return p;
-}
+// Macros, not functions: the site (LEAKSCOPE_HOOK_SITE) must be taken in the operator's body.
+#define allocate(size_in)                                                                        \
+  ({                                                                                             \
+    size_t a_size = (size_in);                                                                   \
+    void* a_p;                                                                                   \
+    if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) {                                          \
+      a_p = malloc(a_size); /* resolves or bootstraps */                                         \
+    } else {                                                                                     \
+      a_p = g_real.malloc(a_size);                                                               \
+      if (LEAKSCOPE_UNLIKELY(should_sample_heap(a_size)) && a_p != nullptr) {                    \
+        record_sampled(BookKind::kHeap, a_p, static_cast<int64_t>(a_size), LEAKSCOPE_HOOK_SITE); \
+      }                                                                                          \
+    }                                                                                            \
+    a_p;                                                                                         \
+  })
 
-inline void* allocate(size_t size) {
-  if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) return malloc(size);  // resolves or bootstraps
-  return sampled(g_real.malloc(size), size);
-}
-
-inline void* allocate_aligned(size_t size, std::align_val_t al) {
-  size_t alignment = static_cast<size_t>(al);
-  if (alignment < sizeof(void*)) alignment = sizeof(void*);
-  void* p = nullptr;
-  if (posix_memalign(&p, alignment, size) != 0) return nullptr;  // our hook: samples too
-  return p;
-}
+#define allocate_aligned(size_in, al)                                                            \
+  ({                                                                                             \
+    size_t aa_size = (size_in);                                                                  \
+    size_t aa_alignment = static_cast<size_t>(al);                                               \
+    if (aa_alignment < sizeof(void*)) aa_alignment = sizeof(void*);                              \
+    void* aa_p = nullptr;                                                                        \
+    if (LEAKSCOPE_UNLIKELY(g_real.posix_memalign == nullptr)) {                                  \
+      if (posix_memalign(&aa_p, aa_alignment, aa_size) != 0) aa_p = nullptr;                     \
+    } else if (g_real.posix_memalign(&aa_p, aa_alignment, aa_size) != 0) {                       \
+      aa_p = nullptr;                                                                            \
+    } else if (LEAKSCOPE_UNLIKELY(should_sample_heap(aa_size))) {                                \
+      record_sampled(BookKind::kHeap, aa_p, static_cast<int64_t>(aa_size), LEAKSCOPE_HOOK_SITE); \
+    }                                                                                            \
+    aa_p;                                                                                        \
+  })
 
 inline void deallocate(void* p) { free(p); }
 

@@ -6,9 +6,10 @@
 //   entries_ [E Entry {hash, first frame, frame count}]                    id = position + 1
 //   frames_  [F uintptr_t, entries' frames back to back]                   append only
 //
-// Interning is rare (only sampled allocations, thread creations and descriptor openings reach
-// it), so a spin lock is enough; the caller has already unwound, so the lock is never held
-// across an unwind or an allocation. Entries are append only: once intern_stack() returned an
+// Lookups are lock-free (a hit, the common case, takes no lock): index slots only ever go from
+// 0 to an id, written with release after the entry is complete. A miss takes the spin lock,
+// looks again and inserts; the caller has already unwound, so the lock is never held across an
+// unwind or an allocation. Entries are append only: once intern_stack() returned an
 // id, stack_pcs(id) reads it without a lock (the entry count is published with release).
 // When the entries or the frame arena are full, intern_stack() returns 0 and counts the event:
 // the caller books it under the "[leakscope: overflow]" pseudo-frame. A leak detector must not
@@ -28,7 +29,7 @@ struct Entry {
 };
 
 SpinLock g_lock;
-uint32_t* g_index = nullptr;  // guarded by g_lock
+std::atomic<uint32_t>* g_index = nullptr;  // written under g_lock (0 -> id, once), read freely
 uint64_t g_index_mask = 0;
 Entry* g_entries = nullptr;
 uintptr_t* g_frames = nullptr;
@@ -59,7 +60,7 @@ void stack_table_init(int64_t budget_bytes) {
   if (entries > (1 << 24)) entries = 1 << 24;
   uint64_t index_size = 1;
   while (index_size < static_cast<uint64_t>(2 * entries)) index_size <<= 1;
-  g_index = static_cast<uint32_t*>(agent_map(index_size * sizeof(uint32_t)));
+  g_index = static_cast<std::atomic<uint32_t>*>(agent_map(index_size * sizeof(uint32_t)));
   g_entries = static_cast<Entry*>(agent_map(entries * sizeof(Entry)));
   g_frames = static_cast<uintptr_t*>(agent_map(entries * kFramesPerEntry * sizeof(uintptr_t)));
   if (!g_index || !g_entries || !g_frames) {
@@ -71,24 +72,34 @@ void stack_table_init(int64_t budget_bytes) {
   g_frame_cap = entries * kFramesPerEntry;
 }
 
-uint32_t intern_stack(const uintptr_t* pcs, int n) {
-  if (n < 0) n = 0;
-  if (n > kMaxFrames) n = kMaxFrames;
-  uint64_t h = hash_pcs(pcs, n);
-  SpinLockHolder hold(g_lock);
-  if (g_entry_cap == 0) {
-    g_overflow.fetch_add(1, std::memory_order_relaxed);
-    return 0;
-  }
+namespace {
+
+// The id of the stack (hash h) if it is in the index, else 0. Lock-free.
+uint32_t find(const uintptr_t* pcs, int n, uint64_t h) {
   for (uint64_t slot = h & g_index_mask;; slot = (slot + 1) & g_index_mask) {
-    uint32_t id = g_index[slot];
-    if (id == 0) break;
+    uint32_t id = g_index[slot].load(std::memory_order_acquire);
+    if (id == 0) return 0;
     const Entry& e = g_entries[id - 1];
     if (e.hash == h && e.count == static_cast<uint32_t>(n) &&
         memcmp(g_frames + e.first, pcs, n * sizeof(uintptr_t)) == 0) {
       return id;
     }
   }
+}
+
+}  // namespace
+
+uint32_t intern_stack(const uintptr_t* pcs, int n) {
+  if (n < 0) n = 0;
+  if (n > kMaxFrames) n = kMaxFrames;
+  if (g_entry_cap == 0) {
+    g_overflow.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  uint64_t h = hash_pcs(pcs, n);
+  if (uint32_t id = find(pcs, n, h)) return id;
+  SpinLockHolder hold(g_lock);
+  if (uint32_t id = find(pcs, n, h)) return id;
   int64_t count = g_entry_count.load(std::memory_order_relaxed);
   if (count >= g_entry_cap || g_frame_count + n > g_frame_cap) {
     g_overflow.fetch_add(1, std::memory_order_relaxed);
@@ -101,13 +112,13 @@ uint32_t intern_stack(const uintptr_t* pcs, int n) {
   memcpy(g_frames + g_frame_count, pcs, n * sizeof(uintptr_t));
   g_frame_count += n;
   uint32_t id = static_cast<uint32_t>(count + 1);
+  g_entry_count.store(count + 1, std::memory_order_release);
   for (uint64_t slot = h & g_index_mask;; slot = (slot + 1) & g_index_mask) {
-    if (g_index[slot] == 0) {
-      g_index[slot] = id;
+    if (g_index[slot].load(std::memory_order_relaxed) == 0) {
+      g_index[slot].store(id, std::memory_order_release);
       break;
     }
   }
-  g_entry_count.store(count + 1, std::memory_order_release);
   return id;
 }
 

@@ -22,11 +22,14 @@ bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da
 for sym in malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
   pvalloc malloc_usable_size mmap munmap mremap _Znwm _Znam _ZdlPv _ZdlPvm _ZnwmSt11align_val_t \
   _ZdlPvmSt11align_val_t _ZnwmRKSt9nothrow_t; do
-  echo "$exported" | grep -qx "$sym" || fail "$sym is not interposed"
+  grep -qx "$sym" <<<"$exported" || fail "$sym is not interposed"
 done
-echo "$exported" | grep -q '^_ZNSt' && fail "libstdc++ symbols leak out"
+if grep -q '^_ZNSt' <<<"$exported"; then fail "libstdc++ symbols leak out"; fi
 
 libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
-nm -D "$libgcc" | grep -q ' U _dl_find_object' || fail "$libgcc does not use _dl_find_object"
-nm -D "$LIB" | grep -q ' U _Unwind_Backtrace' || fail "the agent does not unwind with libgcc_s"
+# (the symbol lists go through variables: grep -q closing a pipe early fails under pipefail)
+libgcc_syms=$(nm -D "$libgcc")
+agent_syms=$(nm -D "$LIB")
+grep -q ' U _dl_find_object' <<<"$libgcc_syms" || fail "$libgcc does not use _dl_find_object"
+grep -q ' U _Unwind_Backtrace' <<<"$agent_syms" || fail "the agent does not unwind with libgcc_s"
 echo PASS
