@@ -41,9 +41,10 @@ std::string evidence_of(const Judgement& j, Signal s, double floor) {
   const char* unit = unit_of(s);
   std::string e = "grew " + human(j.growth, unit) + " over the " +
                   std::to_string(static_cast<long>(std::lround(j.load_s))) +
-                  " s load (Mann-Kendall p=" + format_p(j.p_load) + ", Theil-Sen " +
-                  human(j.growth_per_s, unit) + "/s; second half p=" + format_p(j.p_late) +
-                  ", noise floor " + human(floor, unit) + ")";
+                  (j.watch ? " s watch" : " s load") + " (Mann-Kendall p=" + format_p(j.p_load) +
+                  ", Theil-Sen " + human(j.growth_per_s, unit) +
+                  "/s; second half p=" + format_p(j.p_late) + ", noise floor " +
+                  human(floor, unit) + ")";
   if (!std::isnan(j.returned)) {
     double kept = std::clamp(1 - j.returned, 0.0, 9.99);
     e += "; cooldown kept " + std::to_string(static_cast<int>(std::lround(kept * 100))) + "%";

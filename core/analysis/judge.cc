@@ -119,6 +119,7 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   j.end_level = median_of(w.x, n - std::min(k, n), n);
   j.growth = j.end_level - j.start_level;
   j.load_s = w.t.back() - w.t.front();
+  j.watch = p.baseline.x.empty() && p.cooldown.x.empty();
   j.growth_per_s = theil_sen_slope(w.t, w.x);
   MannKendall mk = mann_kendall(w.x);
   j.p_load = mk.p;

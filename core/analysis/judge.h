@@ -43,6 +43,7 @@ struct Judgement {
   double start_level = 0;
   double end_level = 0;
   double load_s = 0;   // duration of the load window
+  bool watch = false;  // no baseline and no cooldown: the whole series was the window
   std::string reason;  // the clause after the figures: "did not come back in cooldown"
 };
 

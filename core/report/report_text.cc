@@ -46,6 +46,16 @@ std::string where(const Frame& f) {
   return s;
 }
 
+// A long C++ name without its parameter list: "ns::f(...)".
+std::string short_name(const std::string& name) {
+  if (name.size() <= 60) return name;
+  for (size_t at = name.find('('); at != std::string::npos; at = name.find('(', at + 1)) {
+    bool op = at >= 8 && name.compare(at - 8, 8, "operator") == 0;
+    if (!op && name.compare(at, 10, "(anonymous") != 0) return name.substr(0, at) + "(...)";
+  }
+  return name.substr(0, 57) + "...";
+}
+
 // The site and up to three callers in the user's code, "site (file:line) <- caller <- ...":
 // library frames between them (std::__invoke and its kin) are left to report.json.
 std::string short_stack(const Finding& f) {
@@ -64,7 +74,7 @@ std::string short_stack(const Finding& f) {
       s += " <- ...";
       break;
     }
-    s += (shown++ ? " <- " : "") + fr.function;
+    s += (shown++ ? " <- " : "") + short_name(fr.function);
     if (!fr.file.empty() && fr.line > 0)
       s += " (" + basename(fr.file) + ":" + std::to_string(fr.line) + ")";
   }
