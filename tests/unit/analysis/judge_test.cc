@@ -56,8 +56,9 @@ std::vector<double> leak_series(std::mt19937_64& rng, const SynthRun& run, doubl
 
 TEST(Judge, FindsOneKiBPerRequestWithin5000Requests) {
   // 5,000 requests over a 10 s load at the CLI's default rate for run (64 KiB), on top of a
-  // churning background of 2 MiB at the same site. Detection is expected in well over 99% of
-  // seeds; the bound (>= 195 of 200) fails only if the rule is broken.
+  // churning background of 2 MiB at the same site. Measured detection: 97.6% (976 of 1,000
+  // seeds; docs/analysis.md). Over 200 seeds that is 195 +- 2.2 expected; the bound 185 is 4.6
+  // sigma below, so the test fails only if the rule got worse.
   SynthRun run(5, 10, 10);
   int found = 0;
   for (int seed = 0; seed < 200; ++seed) {
@@ -67,7 +68,7 @@ TEST(Judge, FindsOneKiBPerRequestWithin5000Requests) {
     Judgement j = run.judge_series(x, Signal::kHeap, 64 * kKiB);
     found += j.verdict == Verdict::kLeak;
   }
-  EXPECT_GE(found, 195);
+  EXPECT_GE(found, 185);
 }
 
 TEST(Judge, LeakEvidenceIsFilledIn) {
