@@ -113,10 +113,11 @@ bool parse_sig_blocked(const char* status_text, uint64_t* mask);
 FdTable& fd_table();
 inline constexpr int kFdTableCapacity = 1 << 16;
 
-// The interned creation stack of the call site a hook was entered from: `ret` is the hook's
-// return address, `cfa` its canonical frame address (__builtin_dwarf_cfa()). Served from a
-// per-thread cache of validated stacks when the same site repeats (track_fds_stack.cc); returns
-// 0 when the stack table is full. Preserves errno. Call only when !in_agent().
+// The interned stack of the call site a hook was entered from (descriptor, thread and heap hooks):
+// `ret` is the hook's return address, `cfa` its canonical frame address (__builtin_dwarf_cfa()).
+// Served from a per-thread cache of validated stacks when the same site repeats
+// (track_fds_stack.cc); returns 0 when the stack table is full. Preserves errno. Call only when
+// !in_agent().
 uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa);
 // Switches the per-thread cache off (LEAKSCOPE_FD_STACK_CACHE=0): every call unwinds.
 void set_site_cache_enabled(bool on);

@@ -1,4 +1,5 @@
-// Creation stacks for descriptor hooks, with a per-thread cache of validated stacks.
+// Stacks for hooks, with a per-thread cache of validated stacks: descriptor and thread creation
+// (every call) and the heap sampler (sampled allocations) all take their stacks from here.
 //
 // Why a cache: descriptors are made on hot paths (a server opens a file or accepts a socket per
 // request), and a DWARF unwind costs more than the open() + close() it would annotate (about
