@@ -29,18 +29,30 @@ bool LiveSet::insert(uintptr_t key, const Payload& payload) {
   return true;
 }
 
-void LiveSet::filter_add(uintptr_t key) {
-  std::atomic<uint8_t>& c = filter_[filter_of(key)];
+namespace {
+
+void counter_add(std::atomic<uint8_t>& c, uint8_t sticky) {
   uint8_t v = c.load(std::memory_order_relaxed);
-  while (v != kSticky && !c.compare_exchange_weak(v, v + 1, std::memory_order_relaxed)) {
+  while (v != sticky && !c.compare_exchange_weak(v, v + 1, std::memory_order_relaxed)) {
   }
 }
 
-void LiveSet::filter_remove(uintptr_t key) {
-  std::atomic<uint8_t>& c = filter_[filter_of(key)];
+void counter_remove(std::atomic<uint8_t>& c, uint8_t sticky) {
   uint8_t v = c.load(std::memory_order_relaxed);
-  while (v != kSticky && v != 0 && !c.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {
+  while (v != sticky && v != 0 && !c.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {
   }
+}
+
+}  // namespace
+
+void LiveSet::filter_add(uintptr_t key) {
+  counter_add(line_[(key * 0x9e3779b97f4a7c15ull) >> 58], kSticky);
+  counter_add(filter_[filter_of(key)], kSticky);
+}
+
+void LiveSet::filter_remove(uintptr_t key) {
+  counter_remove(filter_[filter_of(key)], kSticky);
+  counter_remove(line_[(key * 0x9e3779b97f4a7c15ull) >> 58], kSticky);
 }
 
 bool LiveSet::insert_node(uintptr_t key, const Payload& payload) {
