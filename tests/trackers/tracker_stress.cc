@@ -5,11 +5,11 @@
 //
 // THREADS workers each run ROUNDS rounds of: create and join a thread, create a detached one,
 // create one that calls pthread_exit, one that is cancelled; open/openat/creat/fopen/fdopen/
-// freopen/fclose, socket/socketpair/accept4 on a private listener, pipe/pipe2, dup/dup2/dup3,
-// fcntl(F_DUPFD/F_DUPFD_CLOEXEC/F_SETFD), eventfd, timerfd, signalfd, epoll_create/1,
-// inotify_init/1, memfd_create, close_range; and a fork whose child opens, closes and _exits.
-// Everything is closed and joined before the round ends. Appends "done" to STATUS_FILE, then
-// waits for SIGTERM: the profiles must then hold no descriptor or thread from a stress_ site.
+// fclose (freopen once, before the workers), socket/socketpair/accept4 on a private listener,
+// pipe/pipe2, dup/dup2/dup3, fcntl(F_DUPFD/F_DUPFD_CLOEXEC/F_SETFD), eventfd, timerfd, signalfd,
+// epoll_create/1, inotify_init/1, memfd_create, close_range; and a fork whose child opens, closes
+// and _exits. Everything is closed and joined before the round ends. Appends "done" to STATUS_FILE,
+// then waits for SIGTERM: the profiles must then hold no descriptor or thread from a stress_ site.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -70,7 +70,23 @@ __attribute__((noinline)) void stress_threads() {
   check(pthread_join(t, nullptr) == 0, "join cancelled");
 }
 
-__attribute__((noinline)) void stress_files(const char* dir) {
+// freopen() closes the stream's descriptor and dup3()s the new one onto its number: another
+// thread that opens in between gets that number and has it clobbered (glibc's freopen is not
+// safe against concurrent opens). So it runs once, before the workers start.
+__attribute__((noinline)) void stress_freopen(const char* dir) {
+  char path[256];
+  std::snprintf(path, sizeof(path), "%s/freopen", dir);
+  FILE* s = std::fopen(path, "w");
+  check(s != nullptr, "fopen");
+  s = std::freopen(path, "re", s);
+  check(s != nullptr, "freopen");
+  check(std::fclose(s) == 0, "fclose");
+  unlink(path);
+}
+
+// Worker `index` dup3()s onto its own number, 300 + index: the kernel hands out the lowest free
+// number, so nobody else is given it while a few dozen descriptors are open.
+__attribute__((noinline)) void stress_files(const char* dir, int index) {
   char path[256];
   std::snprintf(path, sizeof(path), "%s/f.%ld", dir, static_cast<long>(gettid()));
   int a = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -78,17 +94,14 @@ __attribute__((noinline)) void stress_files(const char* dir) {
   int c = creat(path, 0600);
   check(a >= 0 && b >= 0 && c >= 0, "open");
   int d = dup(a);
-  int e = dup3(b, d + 100, O_CLOEXEC);
+  int e = dup3(b, 300 + index, O_CLOEXEC);
   check(dup2(c, e) == e, "dup2");
   int f = fcntl(a, F_DUPFD, 200);
   int g = fcntl(a, F_DUPFD_CLOEXEC, 0);
   check(fcntl(g, F_SETFD, 0) == 0, "F_SETFD");
   for (int fd : {a, b, c, d, e, f, g}) check(close(fd) == 0, "close");
-  FILE* s = std::fopen(path, "r");
-  check(s != nullptr, "fopen");
-  s = std::freopen(path, "re", s);
-  check(s != nullptr, "freopen");
-  check(std::fclose(s) == 0, "fclose");
+  FILE* s = std::fopen(path, "re");
+  check(s != nullptr && std::fclose(s) == 0, "fopen");
   int h = open(path, O_RDONLY);
   FILE* t = fdopen(h, "r");
   check(t != nullptr && std::fclose(t) == 0, "fdopen");
@@ -176,7 +189,7 @@ void* worker(void* p) {
   auto* a = static_cast<Args*>(p);
   for (int r = 0; r < a->rounds; ++r) {
     stress_threads();
-    stress_files(a->dir);
+    stress_files(a->dir, a->index);
     stress_sockets();
     stress_anon();
     if (a->index == 0) stress_close_range(a->dir);
@@ -201,6 +214,7 @@ int main(int argc, char** argv) {
   int rounds = std::atoi(argv[3]);
   char dir[] = "/tmp/tracker_stress.XXXXXX";
   if (mkdtemp(dir) == nullptr) return 1;
+  stress_freopen(dir);
   std::vector<pthread_t> pool(threads);
   std::vector<Args> args(threads);
   for (int i = 0; i < threads; ++i) {
