@@ -7,12 +7,14 @@
 # (a) bench/agent_heap_malloc_bench.cc, 2 threads, wall time: median of REPS runs per setting,
 #     settings interleaved run by run so that machine drift hits all of them alike.
 #     Large size (10M iterations per thread): none, agent default rate, agent dormant.
-#     Small size (1M per thread): none, agent rate 1, heaptrack, tcmalloc alone, tcmalloc with
-#     HEAPPROFILE.
+#     Small size (500k per thread): none, agent rate 1, heaptrack, tcmalloc alone, tcmalloc
+#     with HEAPPROFILE (these record every allocation, hence the smaller size).
 # (b) redis-server (Debian's, on jemalloc) under redis-benchmark on loopback, fixed request
-#     count (SET and GET, 500000 each, 20 clients, pipeline 16): median requests/s, and the
-#     server's RSS after the load: none, agent default rate, heaptrack, tcmalloc HEAPPROFILE.
-# Prints markdown tables; ratios are to "none" of the same table.
+#     count (SET and GET, 20 clients, pipeline 16, 64-byte values, 100k keys): median requests/s
+#     and the server's RSS after the load. 1,000,000 requests per test for none vs the agent;
+#     50,000 for none vs heaptrack vs tcmalloc HEAPPROFILE (2k requests/s under the latter).
+# Prints markdown tables; ratios are to "none" of the same table. SECTIONS (environment) picks
+# tables: default "a b c" (a: both malloc tables; b: redis none vs agent; c: redis comparisons).
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 REPS=${2:-7}
@@ -66,7 +68,8 @@ malloc_table() {  # malloc_table ITERATIONS SETTING...
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# redis_run SETTING: starts redis-server under SETTING, loads it, prints "set_rps get_rps rss_kb".
+# redis_run SETTING REQUESTS: starts redis-server under SETTING, loads it, prints
+# "set_rps get_rps rss_kb".
 redis_run() {
   local port pid prefix=()
   port=$(free_port)
@@ -84,7 +87,7 @@ redis_run() {
     sleep 0.05
   done
   local out
-  out=$(redis-benchmark -p "$port" -n 500000 -c 20 -P 16 -t set,get -r 100000 -d 64 --csv 2>/dev/null)
+  out=$(redis-benchmark -p "$port" -n "$2" -c 20 -P 16 -t set,get -r 100000 -d 64 --csv 2>/dev/null)
   pid=$(redis-cli -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
   local rss
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
@@ -98,17 +101,19 @@ redis_run() {
   echo "$set $get $rss"
 }
 
-redis_table() {
-  local s rep
+redis_table() {  # redis_table REQUESTS SETTING...
+  local s rep requests=$1
+  shift
+  rm -f "$TMP"/b.*
   for ((rep = 0; rep < REPS; rep++)); do
-    for s in "$@"; do redis_run "$s" >>"$TMP/b.$s"; done
+    for s in "$@"; do redis_run "$s" "$requests" >>"$TMP/b.$s"; done
   done
   local bset bget brss
   bset=$(awk '{print $1}' "$TMP/b.none" | median)
   bget=$(awk '{print $2}' "$TMP/b.none" | median)
   brss=$(awk '{print $3}' "$TMP/b.none" | median)
   echo
-  echo "| redis-server | SET req/s | ratio | GET req/s | ratio | RSS after load | extra RSS |"
+  echo "| redis-server, $requests requests per test | SET req/s | ratio | GET req/s | ratio | RSS after load | extra RSS |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
   for s in "$@"; do
     local set get rss
@@ -122,6 +127,11 @@ redis_table() {
 }
 
 echo "agent_heap_bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $REPS repetitions"
-malloc_table 10000000 none agent dormant
-malloc_table 1000000 none rate1 heaptrack tcmalloc tcmalloc_heapprofile
-redis_table none agent heaptrack tcmalloc_heapprofile
+SECTIONS=${SECTIONS:-a b c}
+if [[ " $SECTIONS " == *" a "* ]]; then
+  malloc_table 10000000 none agent dormant
+  malloc_table 500000 none rate1 heaptrack tcmalloc tcmalloc_heapprofile
+fi
+[[ " $SECTIONS " == *" b "* ]] && redis_table 1000000 none agent
+[[ " $SECTIONS " == *" c "* ]] && redis_table 50000 none heaptrack tcmalloc_heapprofile
+exit 0
