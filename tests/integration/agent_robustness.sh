@@ -15,6 +15,12 @@ for rate in 1 524288; do
   done
 done
 
+echo "== allocations in another library's constructor, before and after the agent's"
+for order in "$AGENT:$BUILD/libagent_early_module.so" "$BUILD/libagent_early_module.so:$AGENT"; do
+  out=$(env LD_PRELOAD="$order" LEAKSCOPE_RATE=1 "$PROG" threads 2>&1) || fail "early ($order): $out"
+  [[ $out == "early allocations ok" ]] || fail "early ($order): $out"
+done
+
 echo "== exec'd children do not inherit the agent"
 out=$(env LD_PRELOAD="$AGENT" "$PROG" exec)
 [[ $out == "child LD_PRELOAD=[]" ]] || fail "child saw: $out"
