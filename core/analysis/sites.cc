@@ -117,8 +117,16 @@ bool is_allocator_frame(const Frame& frame) {
 }
 
 size_t site_index(const std::vector<Frame>& stack) {
-  for (size_t i = 0; i < stack.size(); ++i)
-    if (!is_runtime_frame(stack[i])) return i;
+  for (size_t i = 0; i < stack.size(); ++i) {
+    if (is_runtime_frame(stack[i])) continue;
+    // A user helper inlined into a user function (same location, so the same address) is named
+    // after the function it was compiled into: a make_record() inlined into both a leak and a
+    // cache reads as the leak and the cache, not twice as make_record.
+    while (i + 1 < stack.size() && stack[i].address != 0 &&
+           stack[i + 1].address == stack[i].address && !is_runtime_frame(stack[i + 1]))
+      ++i;
+    return i;
+  }
   for (size_t i = 0; i < stack.size(); ++i)
     if (!is_core_runtime_frame(stack[i])) return i;
   return 0;

@@ -3,7 +3,8 @@
 // pthread_create, of an fd stack open() or socket(): true, and useless. The site is the first
 // frame, leaf first, that is none of: an allocator or libc entry point, the C++ standard library
 // (std::, __gnu_cxx::), the Go runtime and standard library, the agent itself, or an unsymbolized
-// address inside a system library. If every frame is such, the site is the first frame past the
+// address inside a system library; a user helper inlined into a user function counts as that
+// function (its frames share one address). If every frame is such, the site is the first frame past the
 // innermost runtime layers (Go's runtime, sync, syscall, internal; the allocator), so a goroutine
 // of net/http's transport is named net/http.(*persistConn).readLoop; failing that, the leaf.
 #pragma once

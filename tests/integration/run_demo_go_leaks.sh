@@ -15,7 +15,7 @@ port=$(free_port)
 debug=$(free_port)
 u=http://127.0.0.1:$port
 load="$PACED $u/append-slice 3000 300 & $PACED $u/request-context 3000 300 &"
-load+=" $PACED $u/hanging-thread 200 20 & $PACED $u/fanout 200 20 &"
+load+=" $PACED $u/hanging-thread 200 20 & $PACED $u/fanout 400 40 &"
 load+=" $PACED $u/open-file 500 50 & $PACED $u/call-backend 500 50 & wait"
 rc=0
 leakscope_rc run --baseline 3 --cooldown 6 --rate 16K --pprof "http://127.0.0.1:$debug" \

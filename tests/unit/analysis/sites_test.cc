@@ -69,6 +69,17 @@ TEST(Sites, StandardLibraryGoroutineIsNamedPastTheRuntime) {
   EXPECT_EQ(site_index(stack), 2u);
 }
 
+TEST(Sites, InlinedUserHelperIsNamedAfterItsFunction) {
+  Frame helper = fn("make_record", "leaks_heap.cc");
+  Frame pattern = fn("leak_append_slice", "leaks_heap.cc");
+  Frame handler = fn("handle", "main.cc");
+  helper.address = pattern.address = 0x401000;  // one location, two lines: inlined
+  handler.address = 0x402000;
+  EXPECT_EQ(site_index({fn("malloc"), helper, pattern, handler}), 2u);
+  pattern.address = 0x401500;  // a real call: the helper is its own site
+  EXPECT_EQ(site_index({fn("malloc"), helper, pattern, handler}), 1u);
+}
+
 TEST(Sites, AllRuntimeFallsBackToLeaf) {
   std::vector<Frame> stack = {fn("malloc"), fn("__libc_start_main")};
   EXPECT_EQ(site_index(stack), 0u);
