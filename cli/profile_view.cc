@@ -292,16 +292,18 @@ FunctionTotals function_totals(const Profile& profile, size_t index, bool by_cum
 namespace {
 
 // pprof's heap drop list (legacy_profile.go allocRxStr) widened to the other allocators, the
-// C++ library, the calls that make descriptors and threads, and Go's runtime.
+// C++ library, the calls that make descriptors and threads, and Go's runtime. Only the libc
+// entry points themselves: a broad "__libc_.*" would also match __libc_start_main at the root
+// of every native stack, and the site would become _start.
 constexpr const char* kDropFrames =
-    "malloc|calloc|realloc|reallocarray|free|cfree|memalign|posix_memalign|aligned_alloc|"
-    "valloc|pvalloc|malloc_usable_size|strdup|strndup|__strdup|mmap|mmap64|sbrk|__sbrk|"
-    "__libc_.*|__GI_.*|_int_.*|operator new.*|operator delete.*|"
+    "(__GI_)?(__libc_|__)?(malloc|calloc|realloc|reallocarray|free|cfree|memalign|"
+    "posix_memalign|aligned_alloc|valloc|pvalloc|malloc_usable_size|strdup|strndup|mmap|mmap64|"
+    "sbrk|open|open64|openat|openat64|creat|creat64|socket|socketpair|accept|accept4|pipe|pipe2|"
+    "dup|dup2|dup3|eventfd|timerfd_create|epoll_create|epoll_create1|memfd_create|fopen|fopen64|"
+    "fdopen|pthread_create)|"
+    "_int_.*|_IO_.*|__fopen_internal|operator new.*|operator delete.*|"
     "std::.*|__gnu_cxx::.*|__cxxabiv1::.*|__cxa_.*|"
     "tcmalloc::.*|tc_.*|je_.*|jemalloc.*|mi_.*|_mi_.*|leakscope::.*|__interceptor_.*|"
-    "open|open64|openat|openat64|creat|creat64|socket|socketpair|accept|accept4|pipe|pipe2|"
-    "dup|dup2|dup3|eventfd|timerfd_create|epoll_create|epoll_create1|memfd_create|"
-    "fopen|fopen64|fdopen|pthread_create|"
     "runtime\\..*";
 
 // pprof's simplifyFunc: the name up to its argument list, except in "(anonymous namespace)"
