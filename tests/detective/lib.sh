@@ -4,7 +4,7 @@
 BUILD=${LEAKSCOPE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
 SRC=${LEAKSCOPE_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LEAKSCOPE=$BUILD/leakscope
-PACED=$SRC/tests/detective/paced-load
+PACED=$SRC/examples/load/paced-load
 CHECK=$SRC/tests/detective/check_findings.py
 TRUTH=$SRC/examples/ground_truth.json
 WORK=$(mktemp -d)

@@ -1,7 +1,7 @@
 -- A paced, count-bounded wrk load: N requests in total at about RATE requests per second, so that
 -- a load phase lasts N / RATE seconds and `leakscope run` sees it over many snapshots.
 --
---   wrk -t1 -c2 -d60s -s tests/detective/paced.lua http://127.0.0.1:PORT/append-slice -- 5000 500 2
+--   wrk -t1 -c2 -d60s -s examples/load/paced.lua http://127.0.0.1:PORT/append-slice -- 5000 500 2
 --
 -- Arguments: N, RATE, and the -c value again (wrk does not tell scripts its connection count).
 -- Use -t1 (the count and the pace are per thread). Each connection waits connections/RATE
