@@ -1,0 +1,98 @@
+// The findings: one card per finding, in the report's order (leaks first). A card answers, top to
+// bottom, what a person on call asks: what grows (the site, file:line), how fast and how sure
+// (growth, rate, confidence), how long until the limit, the evidence in words and as its own
+// small chart, and the full symbolized stack to open in an editor.
+import {lineChart} from './charts.js';
+import {cssVar, h} from './dom.js';
+import {fmtDuration, fmtLocation, fmtPercent, fmtRate, fmtSigned, fmtValue, isNum, maxValue} from './format.js';
+
+const kKindLabel = {
+  heap: 'heap',
+  mmap: 'mmap',
+  threads: 'threads',
+  fds: 'descriptors',
+  goroutines: 'goroutines',
+  rss: 'RSS',
+  metrics: 'metric',
+};
+
+export function verdictClass(v) {
+  return ['leak', 'no-leak', 'retention', 'inconclusive'].includes(v) ? `v-${v}` : 'v-inconclusive';
+}
+
+function sameFrame(a, b) {
+  return a && b && a.function === b.function && (a.file || '') === (b.file || '') && (a.line || 0) === (b.line || 0);
+}
+
+function stackList(f) {
+  const frames = Array.isArray(f.stack) ? f.stack : [];
+  if (!frames.length) return h('p', {class: 'empty'}, 'No stack recorded for this finding.');
+  return h(
+    'ol',
+    {class: 'stack'},
+    frames.map((fr) =>
+      h(
+        'li',
+        {class: sameFrame(fr, f.site) ? 'site' : null},
+        h('span', {class: 'fn'}, fr.function || '??'),
+        fmtLocation(fr) ? h('span', {class: 'loc'}, fmtLocation(fr)) : null,
+      ),
+    ),
+  );
+}
+
+function stat(label, value, cls) {
+  return h('div', {class: `stat ${cls || ''}`}, h('div', {class: 'stat-label'}, label), h('div', {class: 'stat-value'}, value));
+}
+
+function forecastText(f) {
+  if (isNum(f.forecast_s_to_limit)) return `limit in ${fmtDuration(f.forecast_s_to_limit)}`;
+  return f.unit === 'bytes' && f.verdict === 'leak' ? 'no limit known' : '—';
+}
+
+// Returns {node, draw}: draw() builds the finding's small chart once the node is in the document.
+export function findingCard(report, f, index) {
+  const site = f.site || {};
+  const unit = f.unit || 'count';
+  const hasSeries = f.series && Array.isArray(f.series.t_s) && Array.isArray(f.series.values) && maxValue(f.series.values) !== null;
+  const host = hasSeries ? h('div', {class: 'chart-host small'}) : null;
+  const verdict = f.verdict || 'inconclusive';
+  const node = h(
+    'article',
+    {class: `finding ${verdictClass(verdict)}${f.suppressed ? ' suppressed' : ''}`, id: `finding-${index + 1}`},
+    h(
+      'header',
+      null,
+      h('span', {class: `badge ${verdictClass(verdict)}`}, verdict),
+      h('span', {class: 'chip'}, kKindLabel[f.kind] || f.kind || '?'),
+      f.suppressed ? h('span', {class: 'chip suppressed-chip', title: 'Matched a suppression: known and accepted'}, 'suppressed') : null,
+      h('h3', {class: 'site'}, site.function || `${kKindLabel[f.kind] || f.kind || 'signal'} (no call site: no stacks)`),
+      fmtLocation(site) ? h('span', {class: 'loc'}, fmtLocation(site)) : null,
+    ),
+    h(
+      'div',
+      {class: 'stats'},
+      stat('growth', fmtSigned(f.growth, unit), 'strong'),
+      stat('rate', fmtRate(f.growth_per_s, unit)),
+      stat('confidence', fmtPercent(f.confidence)),
+      stat('time to limit', forecastText(f), isNum(f.forecast_s_to_limit) ? 'warn' : ''),
+    ),
+    f.evidence ? h('p', {class: 'evidence'}, f.evidence) : null,
+    host,
+    h('details', {class: 'stack-details', open: index === 0 && verdict === 'leak'},
+      h('summary', null, `Stack (${(f.stack || []).length} frames, leaf first)`), stackList(f)),
+  );
+  const draw = (width) => {
+    if (!hasSeries) return null;
+    return lineChart(host, {
+      t: f.series.t_s,
+      width,
+      phases: report.phases || [],
+      height: 120,
+      compact: true,
+      format: (v) => fmtValue(v, unit),
+      lines: [{label: site.function || f.kind, values: f.series.values, color: cssVar(verdict === 'leak' ? '--bad' : '--c-rss')}],
+    });
+  };
+  return {node, draw, host};
+}
