@@ -19,7 +19,7 @@ extra_mb=$(((agent - plain) / 1024))
 echo "RSS without agent ${plain} kB, with agent ${agent} kB: +${extra_mb} MiB (budget ${BUDGET_MB} MiB)"
 ((extra_mb <= BUDGET_MB + ALLOWANCE_MB)) || fail "agent memory not bounded: +${extra_mb} MiB"
 
-curl -sf --max-time 30 "http://$ADDR/debug/pprof/heap?debug=1" >"$TMP/heap.txt" || fail "heap"
+curl -sf --max-time 120 "http://$ADDR/debug/pprof/heap?debug=1" >"$TMP/heap.txt" || fail "heap"
 read -r n cap < <(sed -nE 's/^# leakscope: rate=1 .*stacks=([0-9]+)\/([0-9]+) .*/\1 \2/p' "$TMP/heap.txt")
 ((n > 1000 && n <= cap)) || fail "stack table: $n of $cap entries"
 grep -E '^# leakscope: overflow: [1-9][0-9]* stacks did not fit' "$TMP/heap.txt" || fail "no overflow"
