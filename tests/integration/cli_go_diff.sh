@@ -7,12 +7,7 @@
 # than a few hundred KiB.
 set -euo pipefail
 source "$LEAKSCOPE_SOURCE/tests/go/profgen/profgen.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-leakscope="$LEAKSCOPE_BUILD/leakscope"
-
-profgen_start "$work"
-trap 'kill $PROFGEN_PID 2>/dev/null || true; rm -rf "$work"' EXIT
+profgen_session
 profgen_fetch "debug/pprof/heap?gc=1" "$work/before.pb.gz"
 profgen_load 150
 profgen_fetch "debug/pprof/heap?gc=1" "$work/after.pb.gz"

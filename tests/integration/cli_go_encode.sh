@@ -5,12 +5,7 @@
 # the same -top table for the original and the copy.
 set -euo pipefail
 source "$LEAKSCOPE_SOURCE/tests/go/profgen/profgen.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-leakscope="$LEAKSCOPE_BUILD/leakscope"
-
-profgen_start "$work"
-trap 'kill $PROFGEN_PID 2>/dev/null || true; rm -rf "$work"' EXIT
+profgen_session
 profgen_load 20
 profgen_fetch "debug/pprof/heap?gc=1" "$work/heap.pb.gz"
 profgen_fetch "debug/pprof/goroutine" "$work/goroutine.pb.gz"

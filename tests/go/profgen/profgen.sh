@@ -1,5 +1,7 @@
 # Sourced by the cli_* integration tests: builds profgen with Debian's Go (standard library only,
 # offline) and runs it on a loopback port of the kernel's choosing, stopped on exit.
+#   profgen_session       the usual test set-up: a scratch dir in $work, $leakscope, profgen
+#                         started there; stopped and the dir removed on exit
 #   profgen_start DIR     builds into DIR, starts it; sets PROFGEN_URL and PROFGEN_PID
 #   profgen_fetch PATH OUT   GETs PROFGEN_URL/PATH into OUT (bounded in time)
 #   profgen_load N        N requests to /leak and N to /work
@@ -37,4 +39,12 @@ profgen_load() {
     args+=(-o /dev/null "$PROFGEN_URL/leak" -o /dev/null "$PROFGEN_URL/work")
   done
   curl -sSf --max-time 60 "${args[@]}"  # one connection, reused
+}
+
+profgen_session() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  leakscope="$LEAKSCOPE_BUILD/leakscope"
+  profgen_start "$work"
+  trap 'kill $PROFGEN_PID 2>/dev/null || true; rm -rf "$work"' EXIT
 }
