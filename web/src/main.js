@@ -166,21 +166,37 @@ function render(app, r, state) {
   state.charts = charts.length;
   state.flames = flames.length;
   state.findings = findings.length;
-  keepSized(charts);
+  const observer = keepSized(charts);
   let frame = 0;
-  window.addEventListener('resize', () => {
+  const onResize = () => {
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => flames.forEach((f) => f.resize()));
-  });
+  };
+  window.addEventListener('resize', onResize);
+  // What the next render (a theme change) must undo first, so that re-rendering replaces the
+  // page's observers and listeners instead of adding to them.
+  state.teardown = () => {
+    observer.disconnect();
+    window.removeEventListener('resize', onResize);
+    cancelAnimationFrame(frame);
+    for (const {chart} of charts) chart.destroy();
+  };
 }
+
+// The page's listeners and observers, from the render now shown (invariant: at most one render's
+// worth is ever attached; main() runs teardown before drawing again).
+let teardown = null;
+let renders = 0;
 
 function main() {
   const t0 = performance.now();
   const root = document.documentElement;
   const app = document.getElementById('app');
+  if (teardown) teardown();
+  teardown = null;
   app.textContent = '';
   resetTheme();
-  const state = {errors: [], charts: 0, flames: 0, findings: 0, expectedCharts: 0, expectedFlames: 0, marks: []};
+  const state = {errors: [], charts: 0, flames: 0, findings: 0, expectedCharts: 0, expectedFlames: 0, marks: [], teardown: null};
   try {
     const r = readReport();
     state.marks.push(`parsed:${Math.round(performance.now())}`);
@@ -194,6 +210,9 @@ function main() {
   root.dataset.charts = `${state.charts}/${state.expectedCharts}`;
   root.dataset.flames = `${state.flames}/${state.expectedFlames}`;
   root.dataset.findings = String(state.findings);
+  teardown = state.teardown;
+  renders += 1;
+  root.dataset.renders = String(renders);
   root.dataset.renderMs = String(Math.round(performance.now() - t0));
   root.dataset.marks = `start:${Math.round(t0)} ${state.marks.join(' ')}`;
   const complete = !state.errors.length && state.charts === state.expectedCharts && state.flames === state.expectedFlames;

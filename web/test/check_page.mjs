@@ -3,7 +3,8 @@
 // exceptions, every chart and flame graph drawn (the page's data-rendered marks, and the canvases
 // flame graphs' drawn frames), then saves a full-page screenshot.
 //   node check_page.mjs --html PAGE.html --screenshot OUT.png [--dark OUT-dark.png]
-//        [--chromium /usr/bin/chromium] [--expect-findings N] [--timings N]
+//        [--chromium /usr/bin/chromium] [--expect-findings N] [--expect-text TEXT]... [--timings N]
+// --expect-text (repeatable) must each appear in the page's visible text.
 // With --timings N it opens the page N more times and prints the load times (navigation start
 // to all components drawn) as JSON; the check itself never asserts a time.
 import {mkdtempSync, rmSync, statSync} from 'node:fs';
@@ -23,6 +24,7 @@ const darkShot = arg('--dark');
 const executablePath = arg('--chromium', '/usr/bin/chromium');
 const expectFindings = arg('--expect-findings');
 const timings = Number(arg('--timings', '0'));
+const expectTexts = process.argv.flatMap((a, i) => (a === '--expect-text' ? [process.argv[i + 1]] : []));
 if (!html || !shot) {
   console.error('usage: node check_page.mjs --html PAGE.html --screenshot OUT.png [--dark OUT.png]');
   process.exit(2);
@@ -47,8 +49,44 @@ context.on('request', (req) => {
   if (u !== url && !u.startsWith('blob:') && !u.startsWith('data:')) fail(`page requested ${u}`);
 });
 
+// Counts the listeners attached to window and the elements ResizeObservers watch, net of
+// removals, so a re-render (theme change) can be checked to replace them rather than add more.
+function countListeners() {
+  const live = {};
+  const attached = new Set();
+  const add = window.addEventListener.bind(window);
+  const remove = window.removeEventListener.bind(window);
+  window.addEventListener = (type, fn, opts) => {
+    if (!attached.has(fn)) {
+      attached.add(fn);
+      live[type] = (live[type] || 0) + 1;
+    }
+    return add(type, fn, opts);
+  };
+  window.removeEventListener = (type, fn, opts) => {
+    if (attached.delete(fn)) live[type] -= 1;
+    return remove(type, fn, opts);
+  };
+  let observed = 0;
+  const Base = window.ResizeObserver;
+  window.ResizeObserver = class extends Base {
+    observe(el, opts) {
+      this.count = (this.count || 0) + 1;
+      observed += 1;
+      return super.observe(el, opts);
+    }
+    disconnect() {
+      observed -= this.count || 0;
+      this.count = 0;
+      return super.disconnect();
+    }
+  };
+  window.__leakscopeListeners = () => ({...live, observed});
+}
+
 async function open(scheme) {
   const page = await context.newPage();
+  await page.addInitScript(countListeners);
   await page.emulateMedia({colorScheme: scheme});
   page.on('console', (msg) => {
     if (msg.type() === 'error') fail(`console error (${scheme}): ${msg.text()}`);
@@ -108,6 +146,11 @@ if (expectFindings !== undefined) {
   if (info.findingCards !== Number(expectFindings)) fail(`finding cards ${info.findingCards}, expected ${expectFindings}`);
 }
 
+if (expectTexts.length) {
+  const text = await page.evaluate(() => document.body.innerText);
+  for (const t of expectTexts) if (!text.includes(t)) fail(`the page does not show "${t}"`);
+}
+
 await page.screenshot({path: shot, fullPage: true});
 
 // Search and zoom work: a search highlights frames, a click zooms (the clicked frame fills the width).
@@ -131,6 +174,21 @@ if (info.flameHosts.length) {
   await flame.getByText('Reset zoom').click();
   if (!roots.includes(await host.getAttribute('data-focus'))) fail('reset zoom did not return to the root');
 }
+
+// A theme change redraws the page: it must come back whole, with the same listeners and observers
+// as before, not a second set beside the first.
+const before = await page.evaluate(() => JSON.stringify(window.__leakscopeListeners()));
+for (const scheme of ['dark', 'light']) {
+  const renders = Number(await page.evaluate(() => document.documentElement.dataset.renders));
+  await page.emulateMedia({colorScheme: scheme});
+  await page.waitForFunction((n) => Number(document.documentElement.dataset.renders) > n, renders, {timeout: 20000});
+}
+const after = await inspect(page);
+if (after.rendered !== 'ok') fail(`page after theme changes not rendered: ${after.errors}`);
+if (after.uplots !== chartsWanted) fail(`${after.uplots} uPlot charts after theme changes, expected ${chartsWanted}`);
+const listenersAfter = await page.evaluate(() => JSON.stringify(window.__leakscopeListeners()));
+if (listenersAfter !== before) fail(`theme changes left listeners ${listenersAfter}, before ${before}`);
+console.log(`listeners and observers across theme changes: ${before}`);
 
 await page.close();
 
