@@ -37,6 +37,10 @@ __attribute__((weak)) void threads_init() {}
 __attribute__((weak)) void fds_init() {}
 __attribute__((weak)) void threads_after_fork_child() {}
 __attribute__((weak)) void fds_after_fork_child() {}
+__attribute__((weak)) TrackerFigures threads_figures() { return {}; }
+__attribute__((weak)) TrackerFigures fds_figures() { return {}; }
+__attribute__((weak)) std::string threads_dump_profile() { return ""; }
+__attribute__((weak)) std::string fds_dump_profile() { return ""; }
 // Without the descriptor tracker's cached unwinder: a full unwind every time (the leading
 // frames inside the agent are dropped by capture_stack).
 __attribute__((weak)) uint32_t site_stack_id(uintptr_t, uintptr_t) {
@@ -169,9 +173,13 @@ void write_dump_files() {
   ++seq;
   struct Item {
     const char* name;
-    std::string bytes;
-  } items[] = {{"heap", heap_profile_bytes(false)}, {"mmap", mmap_profile_bytes()}};
+    std::string bytes;  // "": the tracker is off, no file
+  } items[] = {{"heap", heap_profile_bytes(false)},
+               {"mmap", mmap_profile_bytes()},
+               {"threads", threads_dump_profile()},
+               {"fds", fds_dump_profile()}};
   for (const Item& item : items) {
+    if (item.bytes.empty()) continue;
     char path[1024], tmp[1100];
     snprintf(path, sizeof(path), "%s/%s.%d.%04d.pb.gz", dir, item.name, static_cast<int>(getpid()),
              seq);

@@ -120,6 +120,25 @@ LEAKSCOPE_HIDDEN void heap_init();
 LEAKSCOPE_HIDDEN void threads_init();
 LEAKSCOPE_HIDDEN void fds_init();
 
+// ---- figures for /metrics (agent/metrics.cc) -----------------------------------------------
+// What a tracker tells /metrics, read from its table with atomic loads and cheap syscalls only:
+// no stack, no lock a hook takes, no profile built. `on` is false when the tracker is off
+// (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0) or not built in (the weak fallbacks in agent.cc).
+struct TrackerFigures {
+  bool on = false;
+  std::vector<std::pair<const char*, int64_t>> live;  // by state (threads) or kind (fds)
+  int64_t entries = 0;      // table slots in use, the agent's own included
+  int64_t capacity = 0;     // table slots
+  int64_t overflow = 0;     // events not recorded because the table was full
+  int64_t table_bytes = 0;  // the table's static storage (untouched pages cost nothing)
+};
+LEAKSCOPE_HIDDEN TrackerFigures threads_figures();
+LEAKSCOPE_HIDDEN TrackerFigures fds_figures();
+
+// A tracker's profile for a dump to LEAKSCOPE_DUMP_DIR (gzip'd pprof), or "" when it is off.
+LEAKSCOPE_HIDDEN std::string threads_dump_profile();
+LEAKSCOPE_HIDDEN std::string fds_dump_profile();
+
 // Called in the child after fork() (from the agent's pthread_atfork handler): reset locks and
 // per-process state; the child keeps working with its own copy of the tables. The agent
 // provides weak no-op fallbacks for the threads_* and fds_* functions, so the library links

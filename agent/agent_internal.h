@@ -90,6 +90,8 @@ LEAKSCOPE_HIDDEN int64_t stack_table_capacity();
 
 // Anonymous memory for the agent's tables, straight from the kernel (never the host's malloc).
 LEAKSCOPE_HIDDEN void* agent_map(size_t bytes);
+// Bytes agent_map() has handed out so far (address space; mapped lazily by the kernel).
+LEAKSCOPE_HIDDEN int64_t agent_mapped_bytes();
 
 // Formats into a fixed buffer and logs (no allocation). Only %s, %d, %ld, %lu and %x.
 LEAKSCOPE_HIDDEN void agent_logf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,6 +101,7 @@ LEAKSCOPE_HIDDEN void server_start();  // starts the agent thread if asked for
 LEAKSCOPE_HIDDEN void server_after_fork_child();
 LEAKSCOPE_HIDDEN void agent_request_dump();  // async-signal-safe: wake the agent thread to dump
 LEAKSCOPE_HIDDEN void write_dump_files();    // writes every dump profile into LEAKSCOPE_DUMP_DIR
+LEAKSCOPE_HIDDEN void metrics_init();        // registers /metrics (metrics.cc)
 
 // The heap and mmap profiles (heap.cc, mmap_hooks.cc).
 LEAKSCOPE_HIDDEN std::string heap_profile_bytes(bool allocs_default);

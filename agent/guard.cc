@@ -33,12 +33,20 @@ void SpinLock::pause() {
   sched_yield();
 }
 
+namespace {
+std::atomic<int64_t> g_mapped_bytes{0};  // sum of the sizes agent_map() returned
+}  // namespace
+
 void* agent_map(size_t bytes) {
   // The raw system call: the agent's own tables must not pass through its mmap hook.
   long p = syscall(SYS_mmap, nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p < 0 && p > -4096 ? nullptr : reinterpret_cast<void*>(p);
+  if (p < 0 && p > -4096) return nullptr;
+  g_mapped_bytes.fetch_add(static_cast<int64_t>(bytes), std::memory_order_relaxed);
+  return reinterpret_cast<void*>(p);
 }
+
+int64_t agent_mapped_bytes() { return g_mapped_bytes.load(std::memory_order_relaxed); }
 
 namespace {
 

@@ -37,6 +37,21 @@ void add_free(SiteCounters& s, int64_t size, int64_t objects_fp) {
                          std::memory_order_relaxed);
 }
 
+// One site's figures; objects still in fixed point. In-use is clamped at 0: a free may be
+// read before the allocation it matches.
+struct SiteValues {
+  int64_t alloc_objects_fp, alloc_bytes, inuse_objects_fp, inuse_bytes;
+};
+
+SiteValues site_values(const SiteCounters& s) {
+  int64_t ao = s.alloc_objects.load(std::memory_order_relaxed);
+  int64_t ab = s.alloc_bytes.load(std::memory_order_relaxed);
+  int64_t fo = s.free_objects.load(std::memory_order_relaxed);
+  int64_t fb = s.free_bytes.load(std::memory_order_relaxed);
+  int64_t io = ao - fo, ib = ab - fb;
+  return {ao, ab, io > 0 ? io : 0, ib > 0 ? ib : 0};
+}
+
 int64_t weight_fp(int64_t size) {
   return static_cast<int64_t>(sample_weight(size, g_rate) * kObjectScale + 0.5);
 }
@@ -76,6 +91,26 @@ void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size, int64_t
   if (gone >= remaining) s.free_objects.fetch_add(weight_fp(size), std::memory_order_relaxed);
 }
 
+BookTotals book_totals(BookKind kind) {
+  BookTotals t;
+  Books& books = g_books[static_cast<int>(kind)];
+  if (books.sites == nullptr) return t;
+  int64_t count = stack_table_size();
+  if (count >= books.size) count = books.size - 1;
+  int64_t alloc_fp = 0, inuse_fp = 0;
+  for (int64_t id = 0; id <= count; ++id) {
+    SiteValues v = site_values(books.sites[id]);
+    alloc_fp += v.alloc_objects_fp;
+    t.alloc_bytes += v.alloc_bytes;
+    inuse_fp += v.inuse_objects_fp;
+    t.inuse_bytes += v.inuse_bytes;
+  }
+  t.alloc_objects = (alloc_fp + kObjectScale / 2) / kObjectScale;
+  t.inuse_objects = (inuse_fp + kObjectScale / 2) / kObjectScale;
+  t.untracked = books.untracked.load(std::memory_order_relaxed);
+  return t;
+}
+
 Profile build_books_profile(BookKind kind, bool allocs_default) {
   ProfileBuilder builder({{"alloc_objects", "count"},
                           {"alloc_space", "bytes"},
@@ -87,14 +122,10 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
   int64_t count = stack_table_size();
   if (count >= books.size) count = books.size - 1;
   auto values_of = [](const SiteCounters& s) {
-    int64_t ao = s.alloc_objects.load(std::memory_order_relaxed);
-    int64_t ab = s.alloc_bytes.load(std::memory_order_relaxed);
-    int64_t fo = s.free_objects.load(std::memory_order_relaxed);
-    int64_t fb = s.free_bytes.load(std::memory_order_relaxed);
-    int64_t io = ao - fo, ib = ab - fb;
-    return std::vector<int64_t>{(ao + kObjectScale / 2) / kObjectScale, ab,
-                                io > 0 ? (io + kObjectScale / 2) / kObjectScale : 0,
-                                ib > 0 ? ib : 0};
+    SiteValues v = site_values(s);
+    return std::vector<int64_t>{
+        (v.alloc_objects_fp + kObjectScale / 2) / kObjectScale, v.alloc_bytes,
+        (v.inuse_objects_fp + kObjectScale / 2) / kObjectScale, v.inuse_bytes};
   };
   uintptr_t pcs[kMaxFrames];
   for (int64_t id = 1; id <= count && books.sites != nullptr; ++id) {

@@ -61,6 +61,18 @@ LEAKSCOPE_HIDDEN void record_free(uintptr_t ptr);
 LEAKSCOPE_HIDDEN void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size,
                                           int64_t remaining, int64_t gone);
 
+// One book summed over every site (the overflow site included), for /metrics: atomic loads
+// only. alloc_* only grow between calls (each site's counters do, and sites are never removed);
+// inuse_* are the sums of the per-site figures the profile shows.
+struct BookTotals {
+  int64_t alloc_objects = 0;
+  int64_t alloc_bytes = 0;
+  int64_t inuse_objects = 0;
+  int64_t inuse_bytes = 0;
+  int64_t untracked = 0;  // sampled objects that did not fit the LiveSet
+};
+LEAKSCOPE_HIDDEN BookTotals book_totals(BookKind kind);
+
 // Builds the profile of one book (heap or mmap), at the configured rate.
 LEAKSCOPE_HIDDEN Profile build_books_profile(BookKind kind, bool allocs_default);
 

@@ -442,6 +442,7 @@ void server_start() {
   register_route("/healthz", "liveness: answers ok", healthz_route);
   register_route("/debug/leakscope/sampling",
                  "sampling state; POST ?enable=1 or ?enable=0 switches it", sampling_route);
+  metrics_init();
   if (serve) g_listen_fd = open_listener();
   if (g_listen_fd < 0 && !dump) return;
   if (pipe2(g_wake, O_NONBLOCK | O_CLOEXEC) != 0) return;

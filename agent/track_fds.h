@@ -125,6 +125,12 @@ void set_site_cache_enabled(bool on);
 // The /debug/pprof/fds profile, gzip'd protobuf (for dumps to a directory).
 std::string fds_profile_bytes();
 
+// Whether the hooks record (set by fds_init(); track_fds_hooks.cc).
+void fds_set_recording(bool on);
+bool fds_recording();
+// Bytes of the table's static storage.
+int64_t fd_table_bytes();
+
 // Text helpers for the debug=N pages: one line per frame, "    #i 0xPC symbol+0xoff (object)",
 // symbolized with dladdr (for a return address, the call instruction at pc - 1 is resolved).
 void append_stack_text(std::string& out, const uintptr_t* pcs, int n, const char* indent);

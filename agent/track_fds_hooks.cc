@@ -124,6 +124,10 @@ FdTable& fd_table() { return g_table; }
 
 void fds_set_recording(bool on) { g_fd_on.store(on, std::memory_order_relaxed); }
 
+bool fds_recording() { return g_fd_on.load(std::memory_order_relaxed); }
+
+int64_t fd_table_bytes() { return static_cast<int64_t>(sizeof(g_words)); }
+
 }  // namespace leakscope::agent
 
 using leakscope::agent::FdKind;

@@ -123,6 +123,10 @@ class ThreadTable {
 inline constexpr int kThreadTableCapacity = 16384;
 ThreadTable& thread_table();
 void threads_register_routes();  // track_threads_serve.cc
+// True once threads_init() switched tracking on (track_threads_hooks.cc).
+bool threads_tracking();
+// Bytes of the table's static storage.
+int64_t thread_table_bytes();
 // The /debug/pprof/threads profile, gzip'd protobuf (for dumps to a directory).
 std::string threads_profile_bytes();
 

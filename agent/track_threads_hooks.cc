@@ -105,6 +105,10 @@ uint32_t creation_flags(const pthread_attr_t* attr) {
 
 ThreadTable& thread_table() { return g_table; }
 
+bool threads_tracking() { return g_threads_on.load(std::memory_order_acquire); }
+
+int64_t thread_table_bytes() { return static_cast<int64_t>(sizeof(g_slots)); }
+
 void threads_init() {
   const char* v = getenv("LEAKSCOPE_THREADS");
   if (v != nullptr && (v[0] == '0' || v[0] == 'f' || (v[0] == 'o' && v[1] == 'f'))) return;

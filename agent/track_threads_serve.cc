@@ -214,6 +214,34 @@ std::string threads_profile_bytes() {
   return profile_body(scan_threads(table), table);
 }
 
+std::string threads_dump_profile() { return threads_tracking() ? threads_profile_bytes() : ""; }
+
+// The table alone, no /proc walk: a running record whose thread is gone (it left by a raw exit
+// syscall) is checked with a signal-0 tgkill, as serving does, but left for serving to book.
+TrackerFigures threads_figures() {
+  TrackerFigures f;
+  if (!threads_tracking()) return f;
+  ReentryGuard guard;
+  ThreadTable& table = thread_table();
+  int64_t running = 0, unjoined = 0, agent = 0;
+  for (const ThreadInfo& info : table.snapshot(true)) {
+    if (info.flags & kThreadAgent) {
+      ++agent;
+    } else if (info.state == kThreadExited) {
+      ++unjoined;
+    } else if (info.tid == 0 || task_alive(info.tid)) {
+      ++running;
+    }
+  }
+  f.on = true;
+  f.live = {{"running", running}, {"exited_unjoined", unjoined}};
+  f.entries = running + unjoined + agent;
+  f.capacity = table.capacity();
+  f.overflow = table.overflow();
+  f.table_bytes = thread_table_bytes();
+  return f;
+}
+
 namespace {
 
 void serve_threads(const HttpRequest& req, HttpResponse& res) {
