@@ -113,8 +113,19 @@ void on_dump_signal(int) {
   errno = saved;
 }
 
-void install_signal(int signo, void (*handler)(int)) {
+// Installs the handler for LEAKSCOPE_<what>_SIGNAL, unless the program (or a library loaded
+// before the agent) already handles that signal: its handler is left alone, and the agent says
+// once that the signal is not taken. SIG_IGN (e.g. SIGHUP under nohup) is not a handler and is
+// replaced. A handler the program installs later replaces the agent's, as it should.
+void install_signal(int signo, void (*handler)(int), const char* what) {
   if (signo <= 0) return;
+  struct sigaction current {};
+  if (sigaction(signo, nullptr, &current) == 0 && current.sa_handler != SIG_DFL &&
+      current.sa_handler != SIG_IGN) {
+    agent_logf("signal %d already has a handler in this program; LEAKSCOPE_%s_SIGNAL is ignored",
+               signo, what);
+    return;
+  }
   struct sigaction sa {};
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
@@ -154,8 +165,8 @@ void agent_ensure_init() {
   fds_init();
   if (!g_config.inherit) strip_self_from_ld_preload();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
-  install_signal(g_config.toggle_signal, on_toggle_signal);
-  install_signal(g_config.dump_signal, on_dump_signal);
+  install_signal(g_config.toggle_signal, on_toggle_signal, "TOGGLE");
+  install_signal(g_config.dump_signal, on_dump_signal, "DUMP");
   g_ready.store(true);
   if (g_live.ready() && !g_config.start_dormant) g_sampling.store(true);
   server_start();

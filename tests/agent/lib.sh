@@ -94,6 +94,9 @@ unknown_count() {
   awk '/^[0-9]+ @ \[unknown origin\]/ { n += $1 } END { print n + 0 }' <<<"$1"
 }
 
+# flat FUNCTION TOP_OUTPUT: the flat value `go tool pprof -top` shows for FUNCTION.
+flat() { awk -v f="$1" '$NF == f { print $1 }' <<<"$2"; }
+
 # expect NAME ACTUAL WANTED
 expect() {
   [[ $2 == "$3" ]] || fail "$1: got $2, want $3"

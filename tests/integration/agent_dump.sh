@@ -60,7 +60,6 @@ if command -v go >/dev/null; then
     [[ -n $(ls "$TMP/d3" | grep -E '^fds\..*\.pb\.gz$' || true) ]] && break
     sleep 0.1
   done
-  flat() { awk -v f="$1" '$NF == f { print $1 }' <<<"$2"; }
   top=$(go tool pprof -top "$BUILD/leaky_sites" "$TMP"/d3/threads.*.pb.gz 2>&1) || fail "threads dump: $top"
   echo "$top"
   [[ $(flat leak_thread_site_a "$top") == 3 && $(flat leak_thread_site_b "$top") == 5 ]] ||

@@ -12,9 +12,6 @@ wait_for_line "$status" '^ready'
 kill -USR1 "$PID"
 wait_for_line "$status" '^leaked'
 
-# flat FUNCTION TOP_OUTPUT: the flat value pprof -top shows for FUNCTION.
-flat() { awk -v f="$1" '$NF == f { print $1 }' <<<"$2"; }
-
 top=$(go tool pprof -top "http://$ADDR/debug/pprof/threads" 2>&1) || fail "pprof threads: $top"
 echo "$top"
 expect "pprof threads: leak_thread_site_a" "$(flat leak_thread_site_a "$top")" 3
