@@ -161,6 +161,12 @@ int run_command(RunOptions& o) {
   ctx.target.command = o.program;
   ctx.target.source = o.pprof.empty() ? "agent" : "pprof";
   ctx.go_runtime = !o.pprof.empty();
+  SessionOptions so;
+  so.source = o.pprof.empty() ? Source::kAgent : Source::kPprof;
+  if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
+    fail(bad);
+    return kExitUsage;
+  }
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   if (auto started = start_target(run); !started) return fail(started.error().message);
@@ -170,8 +176,6 @@ int run_command(RunOptions& o) {
     return kExitUsage;
   }
 
-  SessionOptions so;
-  so.source = o.pprof.empty() ? Source::kAgent : Source::kPprof;
   so.pid = run.target.pid();
   so.interval_s = o.detect.interval_s;
   so.out_dir = o.detect.out_dir;
@@ -215,6 +219,7 @@ const RegisterCommand kRun{{
                      "passed to Go as GODEBUG=memprofilerate");
       sub.add_option("--pprof", o->pprof,
                      "use the target's own net/http/pprof at this URL (no agent)");
+      sub.add_option("--metrics", o->detect.metrics, kMetricsHelp);
       sub.add_option("--out", o->detect.out_dir, "output directory (default leakscope-run-DATE)");
       sub.add_flag("--json", o->detect.json, "print report.json instead of the text report");
       sub.add_option("--limit", o->detect.limit,

@@ -76,6 +76,10 @@ int watch_command(WatchOptions& o) {
   so.interval_s = o.detect.interval_s;
   so.out_dir = o.detect.out_dir;
   so.progress = stderr_is_tty();
+  if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
+    fail(bad);
+    return kExitUsage;
+  }
   Session session(so);
   if (auto opened = session.open(); !opened) return fail(opened.error().message);
   signal(SIGINT, on_signal);
@@ -101,6 +105,7 @@ const RegisterCommand kWatch{{
       sub.add_option("--duration", o->duration_s, "seconds to watch (default 60; Ctrl-C ends)");
       sub.add_option("--interval", o->detect.interval_s, "seconds between snapshots (default 1)");
       sub.add_option("--pid", o->pid, "with a URL target: also read this process's /proc figures");
+      sub.add_option("--metrics", o->detect.metrics, kMetricsHelp);
       sub.add_option("--out", o->detect.out_dir, "output directory (default leakscope-watch-DATE)");
       sub.add_flag("--json", o->detect.json, "print report.json instead of the text report");
       sub.add_option("--limit", o->detect.limit, "memory limit for the forecast, e.g. 512M");

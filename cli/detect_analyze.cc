@@ -65,6 +65,36 @@ void put(std::map<std::string, std::vector<double>>& series, const std::string& 
   s[i] = *v;
 }
 
+// Series counts per metric family and snapshot: 0 where a scrape succeeded without the family
+// (not exposed yet), NaN where there was no scrape. Nothing when no scrape ever succeeded.
+void collect_metrics(const Session& session, Collected& c) {
+  const auto& snaps = session.snapshots();
+  size_t scraped = 0;
+  for (const Snapshot& s : snaps)
+    if (s.metrics) {
+      ++scraped;
+      for (const auto& [name, n] : *s.metrics) c.run.metric_families[name];
+    }
+  for (auto& [name, values] : c.run.metric_families)
+    for (const Snapshot& s : snaps) {
+      if (!s.metrics) {
+        values.push_back(NAN);
+        continue;
+      }
+      auto it = s.metrics->find(name);
+      values.push_back(it == s.metrics->end() ? 0.0 : static_cast<double>(it->second));
+    }
+  std::string url = session.metrics_url();
+  if (url.empty() || scraped == snaps.size()) return;
+  std::string first_error;
+  for (const Snapshot& s : snaps)
+    for (const std::string& e : s.errors)
+      if (first_error.empty() && e.rfind("metrics", 0) == 0) first_error = e;
+  c.notes.push_back("metrics: " + std::to_string(snaps.size() - scraped) + " of " +
+                    std::to_string(snaps.size()) + " scrapes of " + url + " failed" +
+                    (first_error.empty() ? std::string() : " (first: " + first_error + ")"));
+}
+
 Collected collect(const Session& session, bool go_runtime) {
   const auto& snaps = session.snapshots();
   const size_t n = snaps.size();
@@ -124,6 +154,7 @@ Collected collect(const Session& session, bool go_runtime) {
     put(c.series, "fds", n, i, d(s.proc.fds));
   }
   c.run.sites = sites.finish();
+  collect_metrics(session, c);
   static const std::map<std::string, Signal> kTotals = {
       {"heap_inuse_bytes", Signal::kHeap}, {"mmap_bytes", Signal::kMmap},
       {"threads", Signal::kThreads},       {"fds", Signal::kFds},

@@ -64,6 +64,17 @@ std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ct
   return "";
 }
 
+std::string prepare_metrics(const DetectOptions& o, SessionOptions& so) {
+  if (o.metrics.empty()) {
+    so.probe_metrics = so.source == Source::kPprof;
+    return "";
+  }
+  auto url = parse_metrics_url(o.metrics);
+  if (!url) return "--metrics: " + url.error().message;
+  so.metrics_url = *url;
+  return "";
+}
+
 int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
                const std::string& error) {
   report::Report r = build_report(session, ctx);

@@ -23,7 +23,17 @@ struct DetectOptions {
   bool json = false;
   std::string limit;     // --limit, as typed
   std::string suppress;  // --suppress FILE
+  std::string metrics;   // --metrics URL: the target's Prometheus endpoint
 };
+
+// The help text of --metrics, shared by run and watch.
+inline constexpr const char* kMetricsHelp =
+    "the target's Prometheus metrics URL (e.g. http://127.0.0.1:8080/metrics), scraped at every "
+    "snapshot: a metric family whose series keep growing is reported";
+
+// Reads --metrics into `so`; with none and a pprof source, asks the session to look for
+// BASE/metrics. Returns a message for a usage error, or empty.
+std::string prepare_metrics(const DetectOptions& o, SessionOptions& so);
 
 // Reads --limit/--suppress into `ctx` (the cgroup limit of `pid` when no --limit). Returns a
 // message for a usage error, or empty.

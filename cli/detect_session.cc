@@ -93,6 +93,7 @@ Result<void> Session::open() {
   std::filesystem::create_directories(options_.out_dir + "/snapshots", ec);
   if (ec) return make_error(options_.out_dir + "/snapshots: " + ec.message());
   if (options_.url) scraper_ = std::make_unique<Scraper>(*options_.url);
+  if (options_.metrics_url) metrics_ = std::make_unique<MetricsScraper>(*options_.metrics_url);
   t0_ = std::chrono::steady_clock::now();
   started_at_ = iso_now();
   return {};
@@ -122,6 +123,26 @@ void Session::fetch(Signal signal, const std::string& path, Snapshot& s) {
   s.profiles[signal] = std::move(*profile);
 }
 
+void Session::scrape_metrics(Snapshot& s) {
+  if (!metrics_ && options_.probe_metrics && options_.url && snapshots_.empty()) {
+    auto probe = std::make_unique<MetricsScraper>(metrics_beside(*options_.url));
+    if (auto first = probe->scrape()) {
+      add_note("metrics: found " + probe->text() +
+               " beside the pprof endpoint and scraped it at every snapshot (--metrics URL "
+               "chooses another)");
+      s.metrics = std::move(*first);
+      metrics_ = std::move(probe);
+    }
+    return;
+  }
+  if (!metrics_) return;
+  auto series = metrics_->scrape();
+  if (series)
+    s.metrics = std::move(*series);
+  else
+    s.errors.push_back(series.error().message);
+}
+
 void Session::take(Phase phase) {
   Snapshot s;
   s.t_s = now_s();
@@ -130,6 +151,7 @@ void Session::take(Phase phase) {
     phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
   if (scraper_)
     for (const Endpoint& e : endpoints(options_.source)) fetch(e.signal, e.path, s);
+  scrape_metrics(s);
   if (options_.pid > 0) {
     auto figures = read_proc_figures(options_.pid);
     if (figures)
@@ -171,6 +193,7 @@ void Session::write_series_file() const {
                      {"threads", opt(s.proc.threads)},
                      {"fds", opt(s.proc.fds)},
                      {"files", s.files},
+                     {"metrics", s.metrics ? nlohmann::json(*s.metrics) : nlohmann::json(nullptr)},
                      {"errors", s.errors}});
   nlohmann::json doc = {
       {"schema", "leakscope.series/v1"},
@@ -179,6 +202,7 @@ void Session::write_series_file() const {
       {"source", to_string(options_.source)},
       {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
       {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
+      {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
       {"snapshots", snaps},
   };
   write_atomically(options_.out_dir + "/series.json", doc.dump(1) + "\n");

@@ -4,7 +4,9 @@
 //   DIR/snapshots/NNNN.<signal>.pb.gz   the profiles exactly as served (gzip'd pprof), which
 //                                       `leakscope top` / `diff` and pprof open directly;
 //   DIR/series.json                     schema "leakscope.series/v1": per snapshot its time,
-//                                       phase, /proc figures, files and scrape errors.
+//                                       phase, /proc figures, files, scrape errors and, with
+//                                       metrics, the series count of every metric family
+//                                       ("metrics": {"name": 12}, null when not scraped).
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/detect_metrics.h"
 #include "cli/detect_proc.h"
 #include "cli/detect_scrape.h"
 #include "core/analysis/finding.h"
@@ -34,13 +37,16 @@ struct Snapshot {
   std::map<analysis::Signal, Profile> profiles;
   ProcFigures proc;
   std::map<std::string, std::string> files;  // signal -> path relative to DIR
+  std::optional<MetricSeries> metrics;       // nullopt: no metrics endpoint, or its scrape failed
   std::vector<std::string> errors;
 };
 
 struct SessionOptions {
   Source source = Source::kAgent;
-  std::optional<Url> url;  // agent or pprof debug server
-  pid_t pid = 0;           // 0: no /proc figures
+  std::optional<Url> url;          // agent or pprof debug server
+  std::optional<Url> metrics_url;  // the target's Prometheus endpoint (--metrics)
+  bool probe_metrics = false;      // no metrics_url: try url + "/metrics" at the first snapshot
+  pid_t pid = 0;                   // 0: no /proc figures
   double interval_s = 1;
   std::string out_dir;
   bool progress = false;  // a one-line progress display on stderr
@@ -66,16 +72,20 @@ class Session {
   // Seconds since open().
   double now_s() const;
   void add_note(std::string note) { notes_.push_back(std::move(note)); }
+  // The metrics endpoint scraped (given, or found by the probe); empty when none.
+  std::string metrics_url() const { return metrics_ ? metrics_->text() : std::string(); }
   const std::vector<std::string>& notes() const { return notes_; }
   void clear_progress();
 
  private:
   void fetch(analysis::Signal signal, const std::string& path, Snapshot& s);
+  void scrape_metrics(Snapshot& s);
   void write_series_file() const;
   void show_progress(const Snapshot& s);
 
   SessionOptions options_;
   std::unique_ptr<Scraper> scraper_;
+  std::unique_ptr<MetricsScraper> metrics_;
   std::chrono::steady_clock::time_point t0_;
   std::string started_at_;
   std::vector<Snapshot> snapshots_;

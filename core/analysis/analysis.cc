@@ -116,6 +116,32 @@ void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
   }
 }
 
+// Each metric family's series count, judged like a count of threads or descriptors: exact (no
+// sampling), with a floor of a few series or a tenth of the baseline's. A family labelled by
+// something unbounded (a raw URL, a user id) grows with every new value and never shrinks, since
+// client libraries keep a series forever; one labelled by a bounded set (registered routes)
+// fills in the first seconds of the load and stays flat, which the second-half test sets apart.
+// Only the most severe few families are kept: a service exposes hundreds.
+void judge_metrics(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
+  std::vector<Finding> found;
+  for (const auto& [name, v] : run.metric_families) {
+    double floor = noise_floor(Signal::kMetrics, max_finite(v), first_finite(v), run.sampling_rate);
+    Judgement j = judge_values(run, v, floor, o.judge);
+    if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
+    Finding f = finding_of(j, Signal::kMetrics, floor, run, v);
+    f.metric = name;
+    f.evidence = "metric family " + name + ": " + human(j.start_level, "series") + " -> " +
+                 human(j.end_level, "series") + " series; " + f.evidence;
+    found.push_back(std::move(f));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {
+    if (a.verdict != b.verdict) return rank(a.verdict) < rank(b.verdict);
+    return a.growth > b.growth;
+  });
+  if (found.size() > o.max_metric_families) found.resize(o.max_metric_families);
+  for (Finding& f : found) out.findings.push_back(std::move(f));
+}
+
 void add_forecasts(const RunSeries& run, std::vector<Finding>& findings) {
   if (!run.limit_bytes) return;
   auto usage_of = [&](Signal s) {
@@ -133,6 +159,7 @@ void add_forecasts(const RunSeries& run, std::vector<Finding>& findings) {
 }
 
 std::string site_name(const Finding& f) {
+  if (!f.metric.empty()) return f.metric;
   return f.site.function.empty() ? std::string("(process)") : f.site.function;
 }
 
@@ -199,6 +226,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
     out.findings.push_back(finding_of(j, signal, floor, run, values));
   }
   judge_rss(run, o, out);
+  judge_metrics(run, o, out);
   if (run.sites.empty()) out.notes.push_back("no stacks: /proc figures only");
   add_forecasts(run, out.findings);
   apply_suppressions(o.suppressions, out.findings);

@@ -34,6 +34,9 @@ struct RunSeries {
   // Whole-process figures per snapshot (NaN = missed): any of heap, mmap, threads, fds,
   // goroutines, rss. Only the signals that were read.
   std::map<Signal, std::vector<double>> totals;
+  // The target's own metrics (--metrics): per family name, its number of series at each
+  // snapshot (NaN where the scrape failed, 0 where the family was not exposed yet).
+  std::map<std::string, std::vector<double>> metric_families;
   std::optional<double> limit_bytes;
   bool go_runtime = false;  // the target is a Go program (retention advice differs)
 };
@@ -41,7 +44,8 @@ struct RunSeries {
 struct AnalysisOptions {
   JudgeOptions judge;
   Suppressions suppressions;
-  size_t max_no_leak_shown = 12;  // no-leak findings kept to show what was examined
+  size_t max_no_leak_shown = 12;   // no-leak findings kept to show what was examined
+  size_t max_metric_families = 3;  // metric families reported, the most severe and largest first
 };
 
 struct Analysis {

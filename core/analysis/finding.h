@@ -36,6 +36,7 @@ struct Finding {
   Verdict verdict = Verdict::kNoLeak;
   Frame site;                // the first frame in the user's code; empty function: no stacks
   std::vector<Frame> stack;  // leaf first; may be empty (proc-only signals)
+  std::string metric;        // kind metrics: the metric family's name; empty for other kinds
   double growth = 0;         // in unit_of(kind): end-of-load level minus start level
   double growth_per_s = 0;   // Theil-Sen slope over the load phase
   double confidence = 0;     // 0..1

@@ -90,7 +90,7 @@ size_t apply_suppressions(const Suppressions& s, std::vector<Finding>& findings)
         if (pattern_matches(p, fn)) return true;
       return false;
     };
-    bool hit = matches(f.site.function);
+    bool hit = matches(f.site.function) || matches(f.metric);
     for (size_t i = 0; !hit && i < f.stack.size(); ++i) hit = matches(f.stack[i].function);
     if (hit && !f.suppressed) {
       f.suppressed = true;

@@ -1,10 +1,11 @@
 // Suppressions: a known, accepted site (a cache that is meant to grow, a pool sized at start)
 // named once in a file so that it stops failing runs. The file has one function pattern per
 // line; '#' starts a comment; blank lines are ignored. A pattern matches a finding when it matches
-// any function of the finding's stack (or its site), LeakSanitizer-style: '*' matches any run of
-// characters, and the pattern may match anywhere in the name unless it starts with '^' or ends
-// with '$'. A leading "leak:" (LeakSanitizer's suppression syntax) is accepted and ignored.
-// Suppressed findings stay in the report, marked, and never count for the verdict.
+// any function of the finding's stack (or its site, or a metrics finding's family name),
+// LeakSanitizer-style: '*' matches any run of characters, and the pattern may match anywhere in
+// the name unless it starts with '^' or ends with '$'. A leading "leak:" (LeakSanitizer's
+// suppression syntax) is accepted and ignored. Suppressed findings stay in the report, marked, and
+// never count for the verdict.
 #pragma once
 
 #include <string>

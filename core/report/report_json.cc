@@ -32,6 +32,7 @@ json finding_json(const Finding& f) {
       {"verdict", analysis::to_string(f.verdict)},
       {"site", frame_json(f.site)},
       {"stack", stack},
+      {"metric", f.metric.empty() ? json(nullptr) : json(f.metric)},
       {"growth", number_or_null(f.growth)},
       {"unit", analysis::unit_of(f.kind)},
       {"growth_per_s", number_or_null(f.growth_per_s)},
@@ -90,6 +91,7 @@ Result<Finding> read_finding(const json& j, size_t index) {
   if (j.contains("site")) f.site = read_frame(j["site"]);
   if (j.contains("stack") && j["stack"].is_array())
     for (const json& fr : j["stack"]) f.stack.push_back(read_frame(fr));
+  f.metric = str(j, "metric");
   f.growth = num(j, "growth", NAN);
   f.growth_per_s = num(j, "growth_per_s", NAN);
   f.confidence = num(j, "confidence", NAN);

@@ -85,7 +85,7 @@ std::string finding_text(const Finding& f, size_t n) {
   const char* unit = analysis::unit_of(f.kind);
   std::string s = "[" + std::to_string(n) + "] " + upper(analysis::to_string(f.verdict)) +
                   (f.suppressed ? " (suppressed)" : "") + "  " + analysis::to_string(f.kind) +
-                  "  " + where(f.site) + "\n";
+                  "  " + (f.metric.empty() ? where(f.site) : f.metric + "  (metric family)") + "\n";
   s += "    growth " + std::string(f.growth >= 0 ? "+" : "") + human(f.growth, unit) + " (" +
        human(f.growth_per_s, unit) + "/s), confidence " + fmt("%.2f", f.confidence);
   if (f.forecast_s_to_limit) s += ", memory limit in ~" + duration(*f.forecast_s_to_limit);

@@ -5,9 +5,10 @@
 
 --expect: every listed endpoint's expectations must be met by a finding with verdict "leak"
 (kind equal; function null, or equal to / a prefix-with-separator of the site's or any stack
-frame's function: the ground truth's "matching" rule). In every mode, no leak finding may name a
+frame's function: the ground truth's "matching" rule; and when the expectation names a
+"metric", the finding's "metric" equal to it). In every mode, no leak finding may name a
 function of the service's must_not_flag list (fixed variants, the steady cache, pools) in its site
-or stack. --none: additionally, the report's verdict must not be "leak".
+or stack, and no leak finding may name an endpoint's "fixed_metric" (the bounded family of a fix). --none: additionally, the report's verdict must not be "leak".
 Prints one line per problem and exits 1 if there is any.
 """
 import json
@@ -26,6 +27,15 @@ def functions_of(finding):
     return [f for f in fns if f]
 
 
+def meets(finding, want):
+    if finding["kind"] != want["kind"]:
+        return False
+    if want.get("metric") is not None and finding.get("metric") != want["metric"]:
+        return False
+    return want["function"] is None or any(matches(fn, want["function"])
+                                           for fn in functions_of(finding))
+
+
 def main():
     args = sys.argv[1:]
     report = json.load(open(args[0]))
@@ -40,19 +50,19 @@ def main():
             if ep["name"] not in names:
                 continue
             for want in ep[service]["expect"]:
-                ok = any(
-                    f["kind"] == want["kind"]
-                    and (want["function"] is None
-                         or any(matches(fn, want["function"]) for fn in functions_of(f)))
-                    for f in leaks)
-                if not ok:
-                    problems.append("missed: %s %s %s" % (ep["name"], want["kind"], want["function"]))
+                if not any(meets(f, want) for f in leaks):
+                    what = want.get("metric") or want["function"]
+                    problems.append("missed: %s %s %s" % (ep["name"], want["kind"], what))
     elif report["verdict"] == "leak":
         problems.append("verdict is leak: " + report["summary"])
     for f in leaks:
         for bad in truth["services"][service]["must_not_flag"]:
             if any(matches(fn, bad) for fn in functions_of(f)):
                 problems.append("flagged %s: %s %s" % (bad, f["kind"], f["evidence"]))
+    fixed_metrics = {ep["fixed_metric"] for ep in truth["endpoints"] if ep.get("fixed_metric")}
+    for f in leaks:
+        if f.get("metric") in fixed_metrics:
+            problems.append("flagged the fixed metric %s: %s" % (f["metric"], f["evidence"]))
     for p in problems:
         print("check_findings: " + p)
     print("check_findings: %d leak findings, %d problems" % (len(leaks), len(problems)))

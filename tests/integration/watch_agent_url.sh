@@ -4,10 +4,8 @@
 # a suppressions file for that function turns the verdict into no leak (exit 0).
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
-need wrk python3
-SVC=$BUILD/examples/leaky-service/leaky-service
-[[ -x $SVC ]] || { echo "skip: $SVC not built" >&2; exit 77; }
-port=$(free_port)
+demo_service cpp
+port=$PORT
 LD_PRELOAD=$BUILD/libleakscope.so LEAKSCOPE_ADDR=127.0.0.1:0 LEAKSCOPE_ANNOUNCE=$WORK/announce \
   "$SVC" --port "$port" >"$WORK/svc.log" 2>&1 &
 track $!

@@ -1,7 +1,8 @@
 // The findings: one card per finding, in the report's order (leaks first). A card answers, top to
 // bottom, what a person on call asks: what grows (the site, file:line), how fast and how sure
 // (growth, rate, confidence), how long until the limit, the evidence in words and as its own
-// small chart, and the full symbolized stack to open in an editor.
+// small chart, and the full symbolized stack to open in an editor (for a metrics finding, which has
+// no stack, the metric family whose series keep growing).
 import {lineChart} from './charts.js';
 import {cssVar, h} from './dom.js';
 import {fmtDuration, fmtLocation, fmtPercent, fmtRate, fmtSigned, fmtValue, isNum, maxValue} from './format.js';
@@ -41,6 +42,17 @@ function stackList(f) {
   );
 }
 
+// Where a stack would be: the metric family a metrics finding is about.
+function metricBlock(f) {
+  return h(
+    'div',
+    {class: 'metric-family'},
+    h('span', {class: 'stat-label'}, 'metric family'),
+    h('code', {class: 'fn'}, f.metric),
+    h('p', {class: 'empty'}, "Series counted in the target's /metrics at every snapshot: a label with unbounded values (a raw path, an id) makes a new series per value."),
+  );
+}
+
 function stat(label, value, cls) {
   return h('div', {class: `stat ${cls || ''}`}, h('div', {class: 'stat-label'}, label), h('div', {class: 'stat-value'}, value));
 }
@@ -66,7 +78,7 @@ export function findingCard(report, f, index) {
       h('span', {class: `badge ${verdictClass(verdict)}`}, verdict),
       h('span', {class: 'chip'}, kKindLabel[f.kind] || f.kind || '?'),
       f.suppressed ? h('span', {class: 'chip suppressed-chip', title: 'Matched a suppression: known and accepted'}, 'suppressed') : null,
-      h('h3', {class: 'site'}, site.function || `${kKindLabel[f.kind] || f.kind || 'signal'} (no call site: no stacks)`),
+      h('h3', {class: 'site'}, site.function || f.metric || `${kKindLabel[f.kind] || f.kind || 'signal'} (no call site: no stacks)`),
       fmtLocation(site) ? h('span', {class: 'loc'}, fmtLocation(site)) : null,
     ),
     h(
@@ -79,8 +91,10 @@ export function findingCard(report, f, index) {
     ),
     f.evidence ? h('p', {class: 'evidence'}, f.evidence) : null,
     host,
-    h('details', {class: 'stack-details', open: index === 0 && verdict === 'leak'},
-      h('summary', null, `Stack (${(f.stack || []).length} frames, leaf first)`), stackList(f)),
+    f.metric
+      ? metricBlock(f)
+      : h('details', {class: 'stack-details', open: index === 0 && verdict === 'leak'},
+          h('summary', null, `Stack (${(f.stack || []).length} frames, leaf first)`), stackList(f)),
   );
   const draw = (width) => {
     if (!hasSeries) return null;
@@ -91,7 +105,7 @@ export function findingCard(report, f, index) {
       height: 120,
       compact: true,
       format: (v) => fmtValue(v, unit),
-      lines: [{label: site.function || f.kind, values: f.series.values, color: cssVar(verdict === 'leak' ? '--bad' : '--c-rss')}],
+      lines: [{label: site.function || f.metric || f.kind, values: f.series.values, color: cssVar(verdict === 'leak' ? '--bad' : '--c-rss')}],
     });
   };
   return {node, draw, host};

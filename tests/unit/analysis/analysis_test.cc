@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace leakscope::analysis {
@@ -45,6 +46,21 @@ RunSeries leaky_run() {
   return r;
 }
 
+// Metric families: one labelled by raw URL (a new series per request, 50 a second under load),
+// one by registered route (9 series, all there within the first second of load), a gauge (1
+// series), and a scrape that failed (NaN) in the middle of the load.
+RunSeries metrics_run() {
+  RunSeries r = make_run();
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    double load_s = std::clamp(static_cast<double>(i) - 4, 0.0, 20.0);
+    r.metric_families["by_path_total"].push_back(3 + 50 * load_s);
+    r.metric_families["by_route_total"].push_back(load_s > 0 ? 10 : 1);
+    r.metric_families["go_goroutines"].push_back(1);
+  }
+  r.metric_families["by_path_total"][12] = NAN;
+  return r;
+}
+
 TEST(Analyze, NamesTheLeakAndShowsTheCache) {
   Analysis a = analyze(leaky_run());
   EXPECT_EQ(a.verdict, Verdict::kLeak);
@@ -66,13 +82,18 @@ TEST(Analyze, NamesTheLeakAndShowsTheCache) {
   EXPECT_NE(a.summary.find("leak_append"), std::string::npos);
 }
 
+// Named by a frame of its stack, or a metrics finding by its family.
 TEST(Analyze, SuppressedLeakDoesNotCount) {
-  AnalysisOptions o;
-  o.suppressions.patterns = {"leak_append"};
-  Analysis a = analyze(leaky_run(), o);
-  EXPECT_EQ(a.verdict, Verdict::kNoLeak);
-  ASSERT_FALSE(a.findings.empty());
-  EXPECT_TRUE(a.findings.back().suppressed);
+  for (const char* pattern : {"leak_append", "^by_path_total$"}) {
+    AnalysisOptions o;
+    o.suppressions.patterns = {pattern};
+    bool metric = pattern[0] == '^';
+    Analysis a = analyze(metric ? metrics_run() : leaky_run(), o);
+    EXPECT_EQ(a.verdict, Verdict::kNoLeak) << pattern;
+    ASSERT_FALSE(a.findings.empty());
+    EXPECT_TRUE(a.findings.back().suppressed) << pattern;
+    EXPECT_EQ(a.findings.back().metric, metric ? "by_path_total" : "");
+  }
 }
 
 TEST(Analyze, ForecastsTimeToLimit) {
@@ -146,6 +167,45 @@ TEST(Analyze, QuietRunIsNoLeak) {
   Analysis a = analyze(r);
   EXPECT_EQ(a.verdict, Verdict::kNoLeak);
   EXPECT_TRUE(a.findings.empty());
+}
+
+TEST(Analyze, UnboundedMetricFamilyIsALeakBoundedOneIsNot) {
+  Analysis a = analyze(metrics_run());
+  EXPECT_EQ(a.verdict, Verdict::kLeak);
+  ASSERT_FALSE(a.findings.empty());
+  const Finding& f = a.findings[0];
+  EXPECT_EQ(f.kind, Signal::kMetrics);
+  EXPECT_EQ(f.verdict, Verdict::kLeak);
+  EXPECT_EQ(f.metric, "by_path_total");
+  EXPECT_TRUE(f.site.function.empty());
+  EXPECT_TRUE(f.stack.empty());
+  EXPECT_NEAR(f.growth, 925, 1);  // the median of the load's last fifth minus the baseline's
+  EXPECT_NEAR(f.growth_per_s, 50, 1);
+  EXPECT_NE(f.evidence.find("metric family by_path_total: 3 -> "), std::string::npos) << f.evidence;
+  EXPECT_NE(f.evidence.find(" series; grew "), std::string::npos) << f.evidence;
+  EXPECT_NE(a.summary.find("by_path_total (metrics, +"), std::string::npos) << a.summary;
+  for (const Finding& g : a.findings) {
+    if (g.metric == "by_route_total") {
+      EXPECT_EQ(g.verdict, Verdict::kNoLeak) << g.evidence;
+    }
+    EXPECT_NE(g.metric, "go_goroutines");  // never grew: not worth showing
+  }
+}
+
+TEST(Analyze, KeepsOnlyTheTopMetricFamilies) {
+  RunSeries r = metrics_run();
+  for (int k = 0; k < 5; ++k)
+    for (size_t i = 0; i < r.t_s.size(); ++i)
+      r.metric_families["user_" + std::to_string(k)].push_back(
+          std::clamp(static_cast<double>(i) - 4, 0.0, 20.0) * (k + 1));
+  AnalysisOptions o;
+  o.max_metric_families = 2;
+  Analysis a = analyze(r, o);
+  std::vector<std::string> shown;
+  for (const Finding& f : a.findings)
+    if (f.kind == Signal::kMetrics) shown.push_back(f.metric);
+  std::sort(shown.begin(), shown.end());  // the report orders them by confidence
+  EXPECT_EQ(shown, (std::vector<std::string>{"by_path_total", "user_4"}));
 }
 
 TEST(SiteSeriesBuilder, SumsStacksOfOneSiteAndMarksMissingSnapshots) {

@@ -48,6 +48,15 @@ Report sample_report() {
   cache.site = Frame{"cache_put", "svc.cc", 7, 0, ""};
   cache.suppressed = true;
   r.findings.push_back(cache);
+  Finding metric;
+  metric.kind = Signal::kMetrics;
+  metric.verdict = Verdict::kLeak;
+  metric.metric = "http_requests_by_path_total";
+  metric.growth = 1000;
+  metric.growth_per_s = 50;
+  metric.confidence = 0.99;
+  metric.evidence = "metric family http_requests_by_path_total: 3 -> 1003 series; grew 1000";
+  r.findings.push_back(metric);
   r.flame = make_flame({{{"main", "handle"}, 10}}, {{{"main", "handle"}, 30}, {{"main"}, 5}});
   r.snapshots = {{0, "baseline", {{"heap", "snapshots/0000.heap.pb.gz"}}}};
   r.notes = {"a note"};
@@ -72,6 +81,13 @@ TEST(ReportJson, FollowsTheSchema) {
   EXPECT_TRUE(f["series"]["values"][1].is_null());
   EXPECT_TRUE(j["findings"][1]["forecast_s_to_limit"].is_null());
   EXPECT_EQ(j["findings"][1]["suppressed"], true);
+  EXPECT_TRUE(f["metric"].is_null());
+  const auto& m = j["findings"][2];
+  EXPECT_EQ(m["kind"], "metrics");
+  EXPECT_EQ(m["unit"], "series");
+  EXPECT_EQ(m["metric"], "http_requests_by_path_total");
+  EXPECT_EQ(m["site"]["function"], "");
+  EXPECT_TRUE(m["stack"].is_array() && m["stack"].empty());
   EXPECT_EQ(j["flame"]["growth"][0]["value"], 20);
   EXPECT_EQ(j["flame"]["growth"][0]["stack"][1], "handle");
   EXPECT_EQ(j["snapshots"][0]["files"]["heap"], "snapshots/0000.heap.pb.gz");
@@ -121,6 +137,11 @@ TEST(ReportText, VerdictFirstThenFindings) {
             std::string::npos);
   EXPECT_NE(t.find("[2] NO-LEAK (suppressed)"), std::string::npos);
   EXPECT_NE(t.find("note: a note"), std::string::npos);
+  EXPECT_NE(t.find("[3] LEAK  metrics  http_requests_by_path_total  (metric family)\n"
+                   "    growth +1000 (50/s), confidence 0.99\n"
+                   "    metric family http_requests_by_path_total: 3 -> 1003 series"),
+            std::string::npos)
+      << t;
 }
 
 TEST(Folded, RootFirstIntegerValuesNoSemicolonsInFrames) {

@@ -1,0 +1,40 @@
+// The target's own Prometheus metrics, scraped beside its profiles: `--metrics URL` names the
+// endpoint (e.g. http://127.0.0.1:8080/metrics); with `--pprof URL` and no --metrics, the
+// session tries BASE/metrics once at its first snapshot (a Go service often serves both on one
+// port). Each scrape is parsed for series counts per family (core/metrics/prom_text.h); a scrape
+// that fails or does not parse is a missing point, never the end of the run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cli/detect_scrape.h"
+#include "cli/detect_url.h"
+#include "core/util/result.h"
+
+namespace leakscope::cli {
+
+// Series per metric family, by family name.
+using MetricSeries = std::map<std::string, int64_t>;
+
+// "http://host:port/path" (the path as given; "/metrics" when there is none), or "host:port".
+Result<Url> parse_metrics_url(const std::string& text);
+
+// The URL beside a debug server: its host and port, prefix + "/metrics".
+Url metrics_beside(const Url& debug);
+
+class MetricsScraper {
+ public:
+  explicit MetricsScraper(Url url) : scraper_(std::move(url)) {}
+  // One GET and parse. Errors: "metrics: GET http://...: HTTP 404", "metrics: http://...: line
+  // 3: unterminated label value".
+  Result<MetricSeries> scrape();
+  std::string text() const { return scraper_.url().text(); }
+
+ private:
+  Scraper scraper_;
+};
+
+}  // namespace leakscope::cli
