@@ -66,18 +66,39 @@ scrape_configs:
   - job_name: trackers
     static_configs: [{targets: ["$TRACKERS_ADDR"]}]
 EOF
-PROM=127.0.0.1:$(free_port)
-"$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-  --web.listen-address="$PROM" >"$TMP/prometheus.log" 2>&1 &
-PROM_PID=$!
-PIDS+=("$PROM_PID")
+# start_prometheus: on a free loopback port; another process may take the port between the
+# probe and the bind, so up to 3 ports are tried. Sets PROM (host:port) and PROM_PID.
+start_prometheus() {
+  local attempt i
+  for ((attempt = 0; attempt < 3; attempt++)); do
+    PROM=127.0.0.1:$(free_port)
+    "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+      --web.listen-address="$PROM" >"$TMP/prometheus.log" 2>&1 &
+    PROM_PID=$!
+    PIDS+=("$PROM_PID")
+    for ((i = 0; i < 240; i++)); do
+      curl -sf --max-time 5 "http://$PROM/-/ready" >/dev/null && return 0
+      kill -0 "$PROM_PID" 2>/dev/null || break
+      sleep 0.25
+    done
+    grep -q 'address already in use' "$TMP/prometheus.log" ||
+      fail "prometheus did not start: $(tail -n 5 "$TMP/prometheus.log")"
+  done
+  fail "prometheus found no free port"
+}
+start_prometheus
 
 echo "== scraped: up, with the token and not without it"
 wait_for_query 'up{job="heap"}' 1
 wait_for_query 'up{job="trackers"}' 1
 wait_for_query 'up{job="notoken"}' 0
-curl -sf --max-time 10 "http://$PROM/api/v1/targets" | grep -q 'server returned HTTP status 401' ||
-  fail "the scrape without the token did not fail with 401"
+# up == 0 may also be a timeout on a busy machine: wait (bounded) for a scrape that saw the 401.
+for ((i = 0; i < 120; i++)); do
+  curl -sf --max-time 10 "http://$PROM/api/v1/targets" | grep -q 'server returned HTTP status 401' &&
+    break
+  sleep 0.25
+done
+((i < 120)) || fail "the scrape without the token did not fail with 401"
 echo "ok: without the token the scrape fails with 401"
 
 echo "== the heap estimate, through Prometheus"
