@@ -20,7 +20,7 @@ Url metrics_beside(const Url& debug) {
 }
 
 Result<MetricSeries> MetricsScraper::scrape() {
-  auto body = scraper_.get("");
+  auto body = scraper_.get_bounded("", metrics::ParseLimits{}.max_bytes);
   if (!body) return body.error().wrap("metrics");
   auto families = metrics::parse_prom_text(*body);
   if (!families) return families.error().wrap("metrics: " + text());

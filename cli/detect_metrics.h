@@ -27,7 +27,9 @@ Url metrics_beside(const Url& debug);
 
 class MetricsScraper {
  public:
-  explicit MetricsScraper(Url url) : scraper_(std::move(url)) {}
+  // Timeouts of 1 s to connect and 5 s to read: a hung /metrics costs a snapshot a few seconds,
+  // never the run.
+  explicit MetricsScraper(Url url) : scraper_(std::move(url)) { scraper_.set_timeouts(1, 5); }
   // One GET and parse. Errors: "metrics: GET http://...: HTTP 404", "metrics: http://...: line
   // 3: unterminated label value".
   Result<MetricSeries> scrape();

@@ -26,6 +26,11 @@ class Scraper {
   const Url& url() const { return url_; }
   // GET prefix+path; errors carry the status or the transport error.
   Result<std::string> get(const std::string& path);
+  // GET with the body bounded: more than `max_bytes` is an error, read no further (for endpoints
+  // whose size grows with the target's state, like a service's /metrics).
+  Result<std::string> get_bounded(const std::string& path, size_t max_bytes);
+  // Connection and read timeouts in seconds (defaults: 2 and 10).
+  void set_timeouts(int connect_s, int read_s);
   // GET and decode a pprof profile.
   Result<Profile> profile(const std::string& path);
   // True when GET prefix+path answers 200.
