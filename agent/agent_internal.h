@@ -26,7 +26,7 @@ struct ThreadState {
 };
 static_assert(sizeof(ThreadState) == 32, "ThreadState is on every malloc path; keep it small");
 
-extern thread_local ThreadState t_state __attribute__((tls_model("initial-exec")));
+extern thread_local constinit ThreadState t_state __attribute__((tls_model("initial-exec")));
 
 // Configuration, read once from the environment at init (see config.cc and the README).
 struct Config {

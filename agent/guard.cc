@@ -19,7 +19,7 @@
 
 namespace leakscope::agent {
 
-thread_local ThreadState t_state __attribute__((tls_model("initial-exec"))) = {};
+constinit thread_local ThreadState t_state __attribute__((tls_model("initial-exec"))) = {};
 
 bool in_agent() { return t_state.guard_depth > 0; }
 

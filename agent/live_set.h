@@ -52,6 +52,13 @@ class LEAKSCOPE_HIDDEN LiveSet {
 
   bool insert(uintptr_t key, const Payload& payload);
 
+  // The first filter line alone: true proves `key` is not in the set (the free hook's inline
+  // half); false means ask maybe_contains.
+  bool surely_absent(uintptr_t key) const {
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return line_[h >> 58].load(std::memory_order_relaxed) == 0;
+  }
+
   // Fast test for the free path: is `key` possibly in the set? (exact, see above)
   bool maybe_contains(uintptr_t key) const {
     uint64_t h = key * 0x9e3779b97f4a7c15ull;

@@ -85,29 +85,79 @@ inline void book_free(void* p) {
 
 extern "C" {
 
-LEAKSCOPE_EXPORT void* malloc(size_t size) {
+// malloc, free and calloc carry nearly every allocation, so their hooks come in two halves. The
+// sampling decision needs only the size, so the inline half takes it *before* the real call; an
+// unsampled call is then a tail call into the real function: no frame, no saved register, a
+// dozen instructions (bench/agent_heap_instructions.sh counts them). Everything else (resolving
+// the real functions, the bootstrap buffer, booking a sample) is in the noinline half, which is
+// given the hook's own site, taken in the hook's body.
+//   expired: the inline half ran the thread's countdown out (heap_countdown_running, sampler.h).
+//   False when the real function was not resolved yet: those first calls are never sampled.
+__attribute__((noinline)) void* malloc_slow(size_t size, bool expired, uintptr_t ret,
+                                            uintptr_t cfa) {
   if (!LEAKSCOPE_NEED_REAL(malloc)) return bootstrap_block(size);
+  bool sampled = expired && countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size));
   void* p = g_real.malloc(size);
-  LEAKSCOPE_SAMPLED(p, size);
+  if (sampled && p != nullptr) {
+    record_sampled(BookKind::kHeap, p, static_cast<int64_t>(size), ret, cfa);
+  }
   return p;
 }
 
-LEAKSCOPE_EXPORT void free(void* p) {
-  if (p == nullptr) return;
-  if (LEAKSCOPE_UNLIKELY(is_bootstrap(p))) return;
-  book_free(p);
-  if (LEAKSCOPE_NEED_REAL(free)) g_real.free(p);
-}
-
-LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
+__attribute__((noinline)) void* calloc_slow(size_t n, size_t size, bool expired, uintptr_t ret,
+                                            uintptr_t cfa) {
   if (!LEAKSCOPE_NEED_REAL(calloc)) {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) return nullptr;
     return bootstrap_block(total);  // the bootstrap buffer is static, hence zeroed
   }
+  bool sampled =
+      expired && countdown_expired(t_state.heap_countdown, static_cast<int64_t>(n * size));
   void* p = g_real.calloc(n, size);
-  LEAKSCOPE_SAMPLED(p, n * size);
+  if (sampled && p != nullptr) {
+    record_sampled(BookKind::kHeap, p, static_cast<int64_t>(n * size), ret, cfa);
+  }
   return p;
+}
+
+// A free of a bootstrap block, or before the real free is known.
+__attribute__((noinline)) void free_slow(void* p) {
+  if (is_bootstrap(p)) return;
+  book_free(p);
+  if (LEAKSCOPE_NEED_REAL(free)) g_real.free(p);
+}
+
+// A free of an address the live set may hold (the filters said maybe): book it, then free it.
+__attribute__((noinline)) void free_maybe_sampled(void* p) {
+  if (g_live.maybe_contains(reinterpret_cast<uintptr_t>(p))) {
+    record_free(reinterpret_cast<uintptr_t>(p));
+  }
+  g_real.free(p);
+}
+
+LEAKSCOPE_EXPORT void* malloc(size_t size) {
+  auto real = g_real.malloc;
+  if (LEAKSCOPE_LIKELY(real != nullptr) && heap_countdown_running(size)) return real(size);
+  return malloc_slow(size, real != nullptr, LEAKSCOPE_HOOK_SITE);
+}
+
+// The bootstrap range test comes first: a bootstrap block is never in the live set, and its
+// hash could still hit a busy filter slot. The inline half reads only the first filter line;
+// the rest of the lookup is out of line.
+LEAKSCOPE_EXPORT void free(void* p) {
+  if (p == nullptr) return;
+  auto real = g_real.free;
+  if (LEAKSCOPE_LIKELY(real != nullptr) && LEAKSCOPE_LIKELY(!is_bootstrap(p))) {
+    if (LEAKSCOPE_LIKELY(g_live.surely_absent(reinterpret_cast<uintptr_t>(p)))) return real(p);
+    return free_maybe_sampled(p);
+  }
+  free_slow(p);
+}
+
+LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
+  auto real = g_real.calloc;
+  if (LEAKSCOPE_LIKELY(real != nullptr) && heap_countdown_running(n * size)) return real(n, size);
+  return calloc_slow(n, size, real != nullptr, LEAKSCOPE_HOOK_SITE);
 }
 
 LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) { return realloc_body(p, size); }

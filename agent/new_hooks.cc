@@ -35,20 +35,31 @@ __attribute__((noinline)) void* next_aligned_new(const char* symbol, size_t size
   return fn(size, al);
 }
 
+// An operator new whose sampling countdown ran out (heap_countdown_running, sampler.h): decides,
+// allocates and books, with the operator's site.
+__attribute__((noinline)) void* allocate_expired(size_t size, uintptr_t ret, uintptr_t cfa) {
+  bool sampled = countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size));
+  void* p = g_real.malloc(size);
+  if (sampled && p != nullptr)
+    record_sampled(BookKind::kHeap, p, static_cast<int64_t>(size), ret, cfa);
+  return p;
+}
+
 // Macros, not functions: the site (LEAKSCOPE_HOOK_SITE) must be taken in the operator's body.
-#define allocate(size_in)                                                                        \
-  ({                                                                                             \
-    size_t a_size = (size_in);                                                                   \
-    void* a_p;                                                                                   \
-    if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) {                                          \
-      a_p = malloc(a_size); /* resolves or bootstraps */                                         \
-    } else {                                                                                     \
-      a_p = g_real.malloc(a_size);                                                               \
-      if (LEAKSCOPE_UNLIKELY(should_sample_heap(a_size)) && a_p != nullptr) {                    \
-        record_sampled(BookKind::kHeap, a_p, static_cast<int64_t>(a_size), LEAKSCOPE_HOOK_SITE); \
-      }                                                                                          \
-    }                                                                                            \
-    a_p;                                                                                         \
+// The sampling decision is taken before the real call (it needs only the size), so an unsampled
+// new is the countdown, the real malloc and the null test.
+#define allocate(size_in)                                          \
+  ({                                                               \
+    size_t a_size = (size_in);                                     \
+    void* a_p;                                                     \
+    if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) {            \
+      a_p = malloc(a_size); /* resolves or bootstraps */           \
+    } else if (LEAKSCOPE_LIKELY(heap_countdown_running(a_size))) { \
+      a_p = g_real.malloc(a_size);                                 \
+    } else {                                                       \
+      a_p = allocate_expired(a_size, LEAKSCOPE_HOOK_SITE);         \
+    }                                                              \
+    a_p;                                                           \
   })
 
 #define allocate_aligned(size_in, al)                                                            \

@@ -46,6 +46,17 @@ __attribute__((noinline)) inline bool countdown_expired(int64_t& countdown, int6
   return t.guard_depth == 0;
 }
 
+// The inline half of the decision, for hooks split in two (malloc_hooks.cc): true when this
+// allocation is certainly not sampled (sampling off, or the countdown still positive after it).
+// false: the countdown ran out; the hook's noinline half asks countdown_expired, which may still
+// say no (the first draw of a thread, or a call from inside the agent).
+inline bool heap_countdown_running(size_t size) {
+  if (LEAKSCOPE_UNLIKELY(!g_sampling.load(std::memory_order_relaxed))) return true;
+  int64_t& c = t_state.heap_countdown;
+  c -= static_cast<int64_t>(size);
+  return LEAKSCOPE_LIKELY(c > 0);
+}
+
 // The fast path: subtract and branch.
 inline bool should_sample_heap(size_t size) {
   if (LEAKSCOPE_UNLIKELY(!g_sampling.load(std::memory_order_relaxed))) return false;

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The agent's cost on the malloc/free path in instructions, counted by callgrind: exact and
+# repeatable whatever else the machine is doing (wall-clock ratios on a shared 2-core machine
+# swing by ±20%; see BENCHMARKS.md). Runs bench/agent_heap_malloc_bench.cc (2 threads, each
+# replacing a random block of a 4096-block pool per iteration: one free and one malloc or new)
+# under valgrind --tool=callgrind with no agent, the agent at its default rate, the agent dormant
+# and the agent at rate 1, and prints total instructions and the agent's extra instructions per
+# iteration (one free + one allocation). Cycles are not instructions: a cache miss costs more
+# than a dozen adds; this table says what the hooks execute, the wall-clock tables what it costs.
+#
+#   bench/agent_heap_instructions.sh [BUILD_DIR] [ITERATIONS_PER_THREAD] [OTHER_AGENT.so ...]
+#      defaults: build 200000. Each OTHER_AGENT (e.g. an older build) gets rows of its own.
+#
+# LEAKSCOPE_INHERIT=1 is set because valgrind's launcher is itself a dynamic program that execs
+# the tool: without it the agent, loaded into the launcher, removes itself from LD_PRELOAD.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+iters=${2:-200000}
+shift $(($# < 2 ? $# : 2))
+bench=$build/agent_heap_malloc_bench
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+[[ -x $bench ]] || { echo "$bench is not built" >&2; exit 1; }
+
+count() {  # count ENV...: instructions of one run
+  env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" "$iters" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+none=$(count X=1)
+echo "agent_heap_instructions: $(date -u +%FT%RZ), $iters iterations per thread, 2 threads"
+echo
+echo "| setting | instructions | ratio to none | agent instructions per free + allocation |"
+echo "| --- | --- | --- | --- |"
+row() {  # row NAME INSTRUCTIONS
+  awk -v n="$1" -v c="$2" -v base="$none" -v it="$iters" \
+    'BEGIN { printf "| %s | %d | %.3f | %.1f |\n", n, c, c / base, (c - base) / (2 * it) }'
+}
+row none "$none"
+for agent in "$build/libleakscope.so" "$@"; do
+  label=""
+  [[ $agent == "$build/libleakscope.so" ]] || label=" ($agent)"
+  a=(LD_PRELOAD="$agent" LEAKSCOPE_INHERIT=1)
+  row "agent, default rate$label" "$(count "${a[@]}")"
+  row "agent, dormant$label" "$(count "${a[@]}" LEAKSCOPE_DORMANT=1)"
+  row "agent, rate 1$label" "$(count "${a[@]}" LEAKSCOPE_RATE=1)"
+done
