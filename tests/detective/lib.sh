@@ -1,4 +1,5 @@
-# Shared by tests/integration/run_*.sh and watch_*.sh: paths, free ports, cleanup.
+# Shared by tests/integration/run_*.sh and watch_*.sh: paths, free ports, cleanup, and the demo
+# services' runs (demo_service, demo_load, demo_run and their checks, at the end).
 # Source it after `set -euo pipefail`. Sets BUILD, SRC, LEAKSCOPE, WORK (a temp dir removed on
 # exit) and kills every process registered with `track PID` on exit.
 BUILD=${LEAKSCOPE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
@@ -64,8 +65,8 @@ PY
 # built) and PORT to a free port for it.
 demo_service() {
   need wrk python3
-  if [[ $1 == cpp ]]; then SVC=$BUILD/examples/leaky-service/leaky-service; else
-    SVC=$BUILD/examples/leaky-go/bin/leaky-go; fi
+  SVC=$BUILD/examples/leaky-go/bin/leaky-go
+  [[ $1 == cpp ]] && SVC=$BUILD/examples/leaky-service/leaky-service
   [[ -x $SVC ]] || { echo "skip: $SVC not built" >&2; exit 77; }
   PORT=$(free_port)
 }
