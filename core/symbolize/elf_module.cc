@@ -13,6 +13,14 @@
 // Walking out, each DW_TAG_inlined_subroutine is one frame, named by its abstract origin, whose
 // caller's line is its DW_AT_call_file/DW_AT_call_line; the walk ends at the DW_TAG_subprogram
 // it was all inlined into. The innermost frame's line comes from the line table.
+//
+// rustc (1.63 at least) puts each concrete function inside the DW_TAG_namespace entries of its
+// path (crate, module, impl), with no address of their own; libdw 0.188's dwarf_getscopes prunes
+// every entry that does not hold the address, namespaces included, so it finds nothing there
+// and every Rust frame would lose its inlines (named from the symbol table, with the line of
+// the innermost inlined code). When it finds nothing, containing_scopes walks the compile unit
+// itself: into address-less containers (namespaces, types), and into scopes that hold the
+// address (dwarf_haspc), which gives the same chain addr2line -i prints.
 #include "core/symbolize/elf_module.h"
 
 #include <dwarf.h>
@@ -98,6 +106,38 @@ void call_site(Dwarf_Die* inlined, std::string& file, int64_t& line) {
   }
 }
 
+// Entries with no address of their own that may hold functions which have one: a function
+// nested in a namespace, a method in a type (rustc's impls, C++ classes defined in place).
+bool is_container(int tag) {
+  return tag == DW_TAG_namespace || tag == DW_TAG_module || tag == DW_TAG_structure_type ||
+         tag == DW_TAG_class_type || tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type ||
+         tag == DW_TAG_variant_part || tag == DW_TAG_variant;
+}
+
+bool holds_scopes(int tag) {
+  return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+         tag == DW_TAG_entry_point || tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+         tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt;
+}
+
+// Appends to `chain` (outermost first) the function-like scopes under `parent` that hold `pc`;
+// true when some scope under `parent` held it. Depth is that of the DWARF tree (bounded by it).
+bool containing_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  do {
+    int tag = dwarf_tag(&child);
+    if (is_container(tag)) {
+      if (containing_scopes(&child, pc, chain)) return true;
+    } else if (holds_scopes(tag) && dwarf_haspc(&child, pc) > 0) {
+      if (is_function_scope(&child)) chain.push_back(child);
+      containing_scopes(&child, pc, chain);
+      return true;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
 // The function-like scopes containing `pc` (CU-relative), innermost first, ending at the first
 // out-of-line subprogram. Empty when the address is in no function the DWARF describes.
 std::vector<Dwarf_Die> function_scopes(Dwfl_Module* mod, Dwarf_Die* cudie, Dwarf_Addr pc) {
@@ -106,6 +146,12 @@ std::vector<Dwarf_Die> function_scopes(Dwfl_Module* mod, Dwarf_Die* cudie, Dwarf
   int n = dwarf_getscopes(cudie, pc, &scopes);
   if (n <= 0) {
     std::free(scopes);
+    std::vector<Dwarf_Die> chain;
+    containing_scopes(cudie, pc, chain);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      out.push_back(*it);
+      if (dwarf_tag(&*it) != DW_TAG_inlined_subroutine) break;
+    }
     return out;
   }
   Dwarf_Addr dwarf_bias = 0;
