@@ -5,10 +5,19 @@
 //   anything else                C, Go, already readable: unchanged
 // The legacy-Rust test comes before C++ because a legacy Rust symbol is a valid C++ mangling
 // too; demangled as C++ it would keep the "::h0123456789abcdef" hash that Rust tools strip.
+//
+// Suffixes. LLVM renames a local symbol it promotes across codegen units (or ThinLTO modules)
+// by appending ".llvm.<digits>", and compilers name the pieces they split off or specialise
+// ".cold", ".cold.1", ".isra.0", ".part.0", ".constprop.0". The code is still that function's,
+// so a Rust symbol is demangled without such a suffix (as rustc-demangle does). A Rust symbol's
+// end is certain: legacy ends at its "17h<16 hex>E" hash, v0 uses only [_0-9A-Za-z] (a legacy
+// name may hold dots, "..", inside). C++ keeps its suffixes: __cxa_demangle already reads them
+// and says "[clone .cold]".
 #include "core/symbolize/demangle.h"
 
 #include <cxxabi.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <memory>
 
@@ -37,6 +46,34 @@ bool is_legacy_rust(std::string_view s) {
     if (!is_hex(c)) return false;
   }
   return s.substr(s.size() - 1 - 16 - kHashTail.size(), kHashTail.size()) == kHashTail;
+}
+
+// One or more groups of "." and [_0-9A-Za-z]+: ".llvm.123", ".cold", ".isra.0".
+bool is_compiler_suffix(std::string_view s) {
+  if (s.empty()) return false;
+  while (!s.empty()) {
+    size_t n = 1;
+    while (n < s.size() && (std::isalnum(static_cast<unsigned char>(s[n])) || s[n] == '_')) ++n;
+    if (s[0] != '.' || n == 1) return false;
+    s.remove_prefix(n);
+  }
+  return true;
+}
+
+// `s` without a compiler suffix when it is a Rust symbol (legacy or v0); empty otherwise.
+std::string_view rust_symbol(std::string_view s) {
+  if (s.starts_with("_R")) {
+    size_t dot = s.find('.');
+    if (dot == std::string_view::npos) return s;
+    return is_compiler_suffix(s.substr(dot)) ? s.substr(0, dot) : std::string_view();
+  }
+  if (is_legacy_rust(s)) return s;
+  for (size_t e = s.find("E."); e != std::string_view::npos; e = s.find("E.", e + 1)) {
+    if (is_legacy_rust(s.substr(0, e + 1)) && is_compiler_suffix(s.substr(e + 1))) {
+      return s.substr(0, e + 1);
+    }
+  }
+  return {};
 }
 
 std::string cxa_demangle(const std::string& s) {
@@ -71,10 +108,14 @@ bool rust_v0_supported() {
 
 std::string demangle(std::string_view symbol) {
   std::string s(symbol);
+  std::string rust(rust_symbol(symbol));
 #ifdef LEAKSCOPE_HAVE_LIBIBERTY
-  if (s.starts_with("_R") || is_legacy_rust(s)) return rust_demangle(s);
+  if (!rust.empty()) {
+    std::string name = rust_demangle(rust);
+    return name == rust ? s : name;
+  }
 #else
-  if (is_legacy_rust(s)) return strip_rust_hash(cxa_demangle(s));
+  if (rust.starts_with("_ZN")) return strip_rust_hash(cxa_demangle(rust));
 #endif
   if (s.starts_with("_Z")) return cxa_demangle(s);
   return s;

@@ -3,7 +3,8 @@
 // knows both manglings: legacy (`_ZN...17h<16 hex>E`, C++-shaped, hash stripped) and v0
 // (`_R...`). Without libiberty (a build option), legacy Rust is still demangled by
 // __cxa_demangle with the hash stripped by hand, and v0 names stay mangled (rust_v0_supported()
-// says which).
+// says which). A compiler's suffix on a Rust symbol (".llvm.<digits>", ".cold", ".isra.0") is
+// dropped; C++ shows it as "[clone ...]", as __cxa_demangle does.
 #pragma once
 
 #include <string>
