@@ -1,5 +1,5 @@
 // See sites.h. The lists below are pprof's allocator drop_frames regex (legacy_profile.go),
-// widened to the calls that create threads and descriptors, and Go's standard library.
+// widened to the calls that create threads and descriptors, and Go's and Rust's standard library.
 #include "core/analysis/sites.h"
 
 #include <algorithm>
@@ -46,7 +46,43 @@ constexpr std::array<std::string_view, 10> kSystemLibs = {
     "libjemalloc", "libgcc_s",     "libtcmalloc",  "libm.so",  "libc++",
 };
 
+// Rust's standard library crates, and the crates std vendors (hashbrown is its HashMap).
+constexpr std::array<std::string_view, 7> kRustStd = {
+    "std", "core", "alloc", "hashbrown", "std_detect", "panic_unwind", "compiler_builtins",
+};
+
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// The crate a demangled Rust name is in: its first path segment, looked for inside an impl's
+// angle brackets ("<alloc::vec::Vec<T>>::push") and, when the type of "<Type as Trait>" is no
+// path (u8, [T], &str), in the trait ("<u8 as alloc::vec::SpecFromElem>::from_elem").
+std::string_view rust_crate(std::string_view name) {
+  while (!name.empty() && (name[0] == '<' || name[0] == '&' || name[0] == '['))
+    name.remove_prefix(1);
+  size_t as = name.find(" as ");
+  size_t sep = name.find("::");
+  if (as != std::string_view::npos && (sep == std::string_view::npos || as < sep)) {
+    name = name.substr(as + 4);
+    sep = name.find("::");
+  }
+  return sep == std::string_view::npos ? std::string_view() : name.substr(0, sep);
+}
+
+// Rust's standard library: by its sources' paths (Debian's /usr/src/rustc-VERSION, rustup's
+// /rustc/HASH, a local build's library/std), or by a std crate's name on a frame that is Rust's
+// (a .rs file) or may be (no file and no C++ argument list: a C++ namespace "core" stays user's;
+// "<F as core::ops::FnOnce<()>>::call_once" is Rust's).
+bool is_rust_std(std::string_view name, std::string_view file) {
+  for (std::string_view dir : {"/rustc/", "/usr/src/rustc-", "/cargo/registry/"})
+    if (starts_with(file, dir)) return true;
+  for (std::string_view dir : {"library/std/src/", "library/core/src/", "library/alloc/src/"})
+    if (file.find(dir) != std::string_view::npos) return true;
+  bool rust_file = file.size() > 3 && file.substr(file.size() - 3) == ".rs";
+  bool cxx_args = name.ends_with(')') || name.find(") const") != std::string_view::npos;
+  if (!rust_file && (!file.empty() || cxx_args)) return false;
+  std::string_view crate = rust_crate(name);
+  return std::find(kRustStd.begin(), kRustStd.end(), crate) != kRustStd.end();
+}
 
 // The name without a trailing argument list or a "+0x12" offset.
 std::string_view bare_name(std::string_view name) {
@@ -90,7 +126,7 @@ bool is_runtime_frame(const Frame& frame) {
     if (name == s) return true;
   for (std::string_view p : kPrefixes)
     if (starts_with(name, p)) return true;
-  return is_go_std(name, frame.file);
+  return is_go_std(name, frame.file) || is_rust_std(name, frame.file);
 }
 
 // The innermost layers of every stack: the allocator and thread/fd entry points, the C++

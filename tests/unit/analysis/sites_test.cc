@@ -80,6 +80,41 @@ TEST(Sites, InlinedUserHelperIsNamedAfterItsFunction) {
   EXPECT_EQ(site_index({fn("malloc"), helper, pattern, handler}), 1u);
 }
 
+// Rust's standard library by name (legacy and v0 demanglings, impls, trait impls) and by the
+// path of its sources; the user's crate, and a C++ namespace called core, stay user code.
+TEST(Sites, RustStandardLibraryIsLibraryCode) {
+  for (const char* name :
+       {"<std::sys::unix::fs::File>::open_c", "<alloc::vec::Vec<T>>::push",
+        "std::sys::unix::fs::File::open_c", "core::ptr::drop_in_place<leaky_rust::heap::Session>",
+        "alloc::raw_vec::finish_grow", "hashbrown::raw::RawTable<T,A>::reserve_rehash",
+        "<u8 as alloc::vec::spec_from_elem::SpecFromElem>::from_elem",
+        "<std::thread::Builder>::spawn_unchecked_::<F, T>",
+        "<F as core::ops::function::FnOnce<()>>::call_once"})
+    EXPECT_TRUE(is_runtime_frame(fn(name))) << name;
+  EXPECT_TRUE(is_runtime_frame(
+      fn("alloc::alloc::alloc", "/usr/src/rustc-1.63.0/library/alloc/src/alloc.rs")));
+  EXPECT_TRUE(is_runtime_frame(fn("__rust_alloc_shim", "/rustc/90b35a6/library/std/src/alloc.rs")));
+  EXPECT_TRUE(is_runtime_frame(fn("inner", "library/std/src/sys/unix/fs.rs")));
+  EXPECT_FALSE(
+      is_runtime_frame(fn("leaky_rust::fds::leak_open_file", "examples/leaky-rust/fds.rs")));
+  EXPECT_FALSE(is_runtime_frame(fn("<leaky_rust::heap::Guard as core::ops::drop::Drop>::drop")));
+  EXPECT_FALSE(is_runtime_frame(fn("core::Engine::run()", "")));
+  EXPECT_FALSE(is_runtime_frame(fn("core::Engine::run", "engine.cc")));
+}
+
+TEST(Sites, RustFdStackIsNamedAtThePattern) {
+  std::vector<Frame> stack = {fn("open64"), fn("<std::sys::unix::fs::File>::open_c"),
+                              fn("std::fs::OpenOptions::_open"),
+                              fn("leaky_rust::fds::leak_open_file", "examples/leaky-rust/fds.rs"),
+                              fn("leaky_rust::serve", "examples/leaky-rust/main.rs")};
+  EXPECT_EQ(site_index(stack), 3u);
+  std::vector<Frame> heap = {
+      fn("malloc"), fn("alloc::alloc::alloc", "/usr/src/rustc-1.63.0/library/alloc/src/alloc.rs"),
+      fn("<alloc::vec::Vec<T>>::push"),
+      fn("leaky_rust::heap::leak_append_slice", "examples/leaky-rust/heap.rs")};
+  EXPECT_EQ(site_index(heap), 3u);
+}
+
 TEST(Sites, AllRuntimeFallsBackToLeaf) {
   std::vector<Frame> stack = {fn("malloc"), fn("__libc_start_main")};
   EXPECT_EQ(site_index(stack), 0u);
