@@ -18,9 +18,11 @@
 // path (crate, module, impl), with no address of their own; libdw 0.188's dwarf_getscopes prunes
 // every entry that does not hold the address, namespaces included, so it finds nothing there
 // and every Rust frame would lose its inlines (named from the symbol table, with the line of
-// the innermost inlined code). When it finds nothing, containing_scopes walks the compile unit
-// itself: into address-less containers (namespaces, types), and into scopes that hold the
-// address (dwarf_haspc), which gives the same chain addr2line -i prints.
+// the innermost inlined code). When it finds nothing, the compile unit is searched here: its
+// out-of-line functions, found once per unit through address-less containers (namespaces,
+// types), are indexed by address range; the one holding the address is walked down through the
+// scopes that hold it (dwarf_haspc), which gives the same chain addr2line -i prints. (Walking
+// the whole unit on every lookup made symbolizing a Rust binary three times slower.)
 #include "core/symbolize/elf_module.h"
 
 #include <dwarf.h>
@@ -28,11 +30,26 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "core/symbolize/demangle.h"
 
 namespace leakscope {
+namespace {
+
+// One address range of a compile unit's out-of-line function (DWARF addresses, [low, high)).
+struct FunctionRange {
+  Dwarf_Addr low = 0;
+  Dwarf_Addr high = 0;
+  Dwarf_Off die = 0;  // the DW_TAG_subprogram's offset in the debug info
+};
+// Per compile unit (by its DIE's offset), its functions' ranges sorted by `low`. Filled on the
+// first lookup that needs it; so resolve() is not safe to call from two threads at once.
+using FunctionIndex = std::unordered_map<Dwarf_Off, std::vector<FunctionRange>>;
+
+}  // namespace
 
 struct ElfModule::Impl {
   std::string debuginfo_path;
@@ -41,6 +58,7 @@ struct ElfModule::Impl {
   Dwfl* dwfl = nullptr;
   Dwfl_Module* mod = nullptr;
   Dwarf_Addr bias = 0;  // dwfl address = ELF vaddr + bias
+  FunctionIndex functions;
 
   ~Impl() {
     if (dwfl != nullptr) dwfl_end(dwfl);
@@ -138,25 +156,66 @@ bool containing_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>&
   return false;
 }
 
+// Appends the address ranges of the subprograms under `parent`, looking through containers
+// (not into functions: a nested function is found by the walk down from its parent).
+void collect_functions(Dwarf_Die* parent, std::vector<FunctionRange>& out) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (is_container(tag)) {
+      collect_functions(&child, out);
+    } else if (tag == DW_TAG_subprogram) {
+      Dwarf_Addr base = 0, low = 0, high = 0;
+      for (ptrdiff_t at = 0; (at = dwarf_ranges(&child, at, &base, &low, &high)) > 0;) {
+        out.push_back({low, high, dwarf_dieoffset(&child)});
+      }
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+// The scopes containing `pc`, innermost first, found from the unit's function index (see the
+// top of the file): what dwarf_getscopes would give, for units it cannot search.
+std::vector<Dwarf_Die> indexed_scopes(FunctionIndex& index, Dwarf* dwarf, Dwarf_Die* cudie,
+                                      Dwarf_Addr pc) {
+  auto [entry, fresh] = index.try_emplace(dwarf_dieoffset(cudie));
+  std::vector<FunctionRange>& ranges = entry->second;
+  if (fresh) {
+    collect_functions(cudie, ranges);
+    std::sort(ranges.begin(), ranges.end(),
+              [](const FunctionRange& a, const FunctionRange& b) { return a.low < b.low; });
+  }
+  auto after = std::upper_bound(ranges.begin(), ranges.end(), pc,
+                                [](Dwarf_Addr a, const FunctionRange& r) { return a < r.low; });
+  Dwarf_Die function;
+  if (after == ranges.begin() || pc >= std::prev(after)->high ||
+      dwarf_offdie(dwarf, std::prev(after)->die, &function) == nullptr) {
+    return {};
+  }
+  std::vector<Dwarf_Die> chain = {function};
+  containing_scopes(&function, pc, chain);
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 // The function-like scopes containing `pc` (CU-relative), innermost first, ending at the first
 // out-of-line subprogram. Empty when the address is in no function the DWARF describes.
-std::vector<Dwarf_Die> function_scopes(Dwfl_Module* mod, Dwarf_Die* cudie, Dwarf_Addr pc) {
+std::vector<Dwarf_Die> function_scopes(Dwfl_Module* mod, FunctionIndex& index, Dwarf_Die* cudie,
+                                       Dwarf_Addr pc) {
   std::vector<Dwarf_Die> out;
   Dwarf_Die* scopes = nullptr;
+  Dwarf_Addr dwarf_bias = 0;
+  Dwarf* dwarf = dwfl_module_getdwarf(mod, &dwarf_bias);
   int n = dwarf_getscopes(cudie, pc, &scopes);
   if (n <= 0) {
     std::free(scopes);
-    std::vector<Dwarf_Die> chain;
-    containing_scopes(cudie, pc, chain);
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      out.push_back(*it);
-      if (dwarf_tag(&*it) != DW_TAG_inlined_subroutine) break;
+    for (Dwarf_Die& scope : indexed_scopes(index, dwarf, cudie, pc)) {
+      out.push_back(scope);
+      if (dwarf_tag(&scope) != DW_TAG_inlined_subroutine) break;
     }
     return out;
   }
-  Dwarf_Addr dwarf_bias = 0;
   Dwarf_Die innermost;
-  Dwarf* dwarf = dwfl_module_getdwarf(mod, &dwarf_bias);
   bool found = dwarf_offdie(dwarf, dwarf_dieoffset(&scopes[0]), &innermost) != nullptr;
   std::free(scopes);
   scopes = nullptr;
@@ -233,7 +292,8 @@ Resolution ElfModule::resolve(uint64_t vaddr) const {
   Dwarf_Addr addr = vaddr + impl_->bias;
   Dwarf_Addr cu_bias = 0;
   if (Dwarf_Die* cudie = dwfl_module_addrdie(impl_->mod, addr, &cu_bias)) {
-    std::vector<Dwarf_Die> scopes = function_scopes(impl_->mod, cudie, addr - cu_bias);
+    std::vector<Dwarf_Die> scopes =
+        function_scopes(impl_->mod, impl_->functions, cudie, addr - cu_bias);
     r.frames.resize(scopes.size());
     for (size_t i = 0; i < scopes.size(); ++i) {
       name_frame(&scopes[i], r.frames[i]);
