@@ -99,6 +99,56 @@ TEST(Judge, NoFalsePositivesOnChurningSites) {
   EXPECT_LE(leaks, 1);
 }
 
+// A bounded structure whose contents turn over slower than the snapshots: a ring of 256 records
+// of 2 KiB (the demo's fixed append-slice), filled at the start of the load, of which `turnover`
+// records are replaced between two snapshots (a busy machine serving few requests). Each record
+// is sampled with probability p and counts 2 KiB / p, so the estimate wanders around 512 KiB,
+// and when few records change per snapshot it wanders like a random walk: consecutive points
+// are correlated, which the plain Mann-Kendall test does not allow for.
+std::vector<double> slow_ring(std::mt19937_64& rng, const SynthRun& run, int turnover) {
+  constexpr int kSlots = 256;
+  const double size = 2 * kKiB, rate = 64 * kKiB, p = 1 - std::exp(-size / rate);
+  std::bernoulli_distribution sampled(p);
+  std::uniform_int_distribution<int> slot(0, kSlots - 1);
+  std::vector<bool> ring;
+  std::vector<double> x;
+  for (Phase ph : run.phase) {
+    if (ph == Phase::kLoad) {
+      if (ring.empty()) {
+        for (int i = 0; i < kSlots; ++i) ring.push_back(sampled(rng));
+      } else {
+        for (int i = 0; i < turnover; ++i) ring[slot(rng)] = sampled(rng);
+      }
+    }
+    double live = 0;
+    for (bool b : ring) live += b ? size / p : 0;
+    x.push_back(live);
+  }
+  return x;
+}
+
+TEST(Judge, SlowlyTurningRingIsRarelyALeak) {
+  // A known weakness, measured and held: over 1,000 seeds for each of three turnovers (a tenth,
+  // a third and all of the ring per snapshot), with the demo runs' 3 s baseline, 15 s load and
+  // 6 s cooldown, the rule calls 37 of 3,000 rings (1.2%) leaks, nearly all at the slow
+  // turnovers: a slowly turning ring's estimate wanders like a random walk, and a walk that
+  // drifts up passes both trend tests. Requiring a whole noise floor of growth in the second half
+  // of the load (not half of one) flags none, but costs detection near the threshold (94.9%
+  // instead of 97.6% above) and made the demo runs, whose loads land near that threshold on a
+  // 2-core machine, miss leak_metrics_by_path's heap; docs/analysis.md. The bound, 60 (2%), is
+  // 3.8 sigma above the measured count: the test fails if the rule gets worse on rings.
+  SynthRun run(3, 15, 6);
+  int leaks = 0;
+  for (int turnover : {25, 85, 256}) {
+    for (int seed = 0; seed < 1000; ++seed) {
+      std::mt19937_64 rng(50000 + seed);
+      std::vector<double> x = slow_ring(rng, run, turnover);
+      leaks += run.judge_series(x, Signal::kHeap, 64 * kKiB).verdict == Verdict::kLeak;
+    }
+  }
+  EXPECT_LE(leaks, 60);
+}
+
 TEST(Judge, SteadyCacheIsNotALeak) {
   // A cache fills during the first quarter of the load, then stays flat under continued load
   // and in cooldown: it rises over the load, but not in its second half.
