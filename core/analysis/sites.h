@@ -2,11 +2,13 @@
 // stack is nearly always the allocator (malloc, operator new, runtime.mallocgc), of a thread stack
 // pthread_create, of an fd stack open() or socket(): true, and useless. The site is the first
 // frame, leaf first, that is none of: an allocator or libc entry point, the C++ standard library
-// (std::, __gnu_cxx::), the Go runtime and standard library, the agent itself, or an unsymbolized
+// (std::, __gnu_cxx::), the Go runtime and standard library, Rust's std, core, alloc and hashbrown
+// (by crate name in .rs frames, or by std's source paths), the agent itself, or an unsymbolized
 // address inside a system library; a user helper inlined into a user function counts as that
-// function (its frames share one address). If every frame is such, the site is the first frame past the
-// innermost runtime layers (Go's runtime, sync, syscall, internal; the allocator), so a goroutine
-// of net/http's transport is named net/http.(*persistConn).readLoop; failing that, the leaf.
+// function (its frames share one address). If every frame is such, the site is the first frame past
+// the innermost runtime layers (Go's runtime, sync, syscall, internal; the allocator), so a
+// goroutine of net/http's transport is named net/http.(*persistConn).readLoop; failing that, the
+// leaf.
 #pragma once
 
 #include <string>
