@@ -23,8 +23,9 @@ done
 grep -q '^done' "$status" || fail "calls failed in the program: $(tail -5 "$TMP/stress.log")"
 echo "ok: $ROUNDS rounds, $scrapes scrape loops"
 
-# Detached threads of the last rounds may still be on their way out: give them a moment.
-for ((i = 0; i < 50; i++)); do
+# Detached threads of the last rounds may still be on their way out: give them a moment (up to
+# 20 s: beside another test on 2 cores, one was still booked after 5 s in a CI run).
+for ((i = 0; i < 200; i++)); do
   threads=$(fetch "/debug/pprof/threads?debug=1")
   grep -q '^threads profile: total 1$' <<<"$threads" && break
   sleep 0.1
