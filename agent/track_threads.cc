@@ -12,6 +12,10 @@ namespace leakscope::agent {
 namespace {
 
 uint32_t state_of(uint32_t w) { return w & kThreadStateMask; }
+uint32_t generation_of(uint32_t w) { return w & kThreadGenerationMask; }
+// The word of a slot claimed for freeing: same occupant, no flags, kReserved (which hides it
+// from snapshots and lookups until release() stores kFree).
+uint32_t claimed(uint32_t w) { return generation_of(w) | kThreadReserved; }
 
 }  // namespace
 
@@ -20,10 +24,11 @@ ThreadRecord* ThreadTable::reserve(uint32_t stack_id, uint32_t flags, int64_t no
   for (int i = 0; i < capacity_; ++i) {
     int idx = (start + i) % capacity_;
     ThreadRecord& r = slots_[idx];
-    uint32_t expected = kThreadFree;
-    if (r.word.load(std::memory_order_relaxed) != kThreadFree ||
-        !r.word.compare_exchange_strong(expected, kThreadReserved | flags,
-                                        std::memory_order_acquire)) {
+    uint32_t w = r.word.load(std::memory_order_relaxed);
+    uint32_t next =
+        generation_of(w + kThreadGenerationOne) | kThreadReserved | (flags & kThreadFlagsMask);
+    if (state_of(w) != kThreadFree ||
+        !r.word.compare_exchange_strong(w, next, std::memory_order_acquire)) {
       continue;
     }
     r.tid.store(0, std::memory_order_relaxed);
@@ -46,7 +51,8 @@ ThreadRecord* ThreadTable::reserve(uint32_t stack_id, uint32_t flags, int64_t no
 void ThreadTable::release(ThreadRecord* r) {
   r->tid.store(0, std::memory_order_relaxed);
   r->handle.store(0, std::memory_order_relaxed);
-  r->word.store(kThreadFree, std::memory_order_release);
+  r->word.store(generation_of(r->word.load(std::memory_order_relaxed)) | kThreadFree,
+                std::memory_order_release);
 }
 
 void ThreadTable::unreserve(ThreadRecord* r) { release(r); }
@@ -67,7 +73,7 @@ void ThreadTable::exited(ThreadRecord* r) {
     uint32_t s = state_of(w);
     if (s != kThreadRunning && s != kThreadReserved) return;  // already handled
     if ((w & kThreadDetached) && (w & kThreadPublished)) {
-      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+      if (r->word.compare_exchange_weak(w, claimed(w), std::memory_order_acq_rel)) {
         release(r);  // detached: nobody will join; its resources are gone now
         return;
       }
@@ -76,6 +82,19 @@ void ThreadTable::exited(ThreadRecord* r) {
       return;
     }
   }
+}
+
+bool ThreadTable::gone(const ThreadInfo& seen) {
+  ThreadRecord* r = slot(seen.slot);
+  if (r == nullptr || state_of(seen.word) != kThreadRunning) return false;
+  uint32_t w = seen.word;
+  if ((w & kThreadDetached) && (w & kThreadPublished)) {
+    if (!r->word.compare_exchange_strong(w, claimed(w), std::memory_order_acq_rel)) return false;
+    release(r);
+    return true;
+  }
+  return r->word.compare_exchange_strong(w, (w & ~kThreadStateMask) | kThreadExited,
+                                         std::memory_order_acq_rel);
 }
 
 ThreadRecord* ThreadTable::find(uint64_t handle, bool joinable_only) {
@@ -126,7 +145,7 @@ bool ThreadTable::joined(ThreadRecord* r) {
       // The creator has not published the record yet: leave the freeing to it.
       uint32_t gone = (w & ~kThreadStateMask) | kThreadExited | kThreadDetached;
       if (r->word.compare_exchange_weak(w, gone, std::memory_order_acq_rel)) return true;
-    } else if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+    } else if (r->word.compare_exchange_weak(w, claimed(w), std::memory_order_acq_rel)) {
       release(r);
       return true;
     }
@@ -140,7 +159,7 @@ void ThreadTable::publish(ThreadRecord* r, uint64_t handle) {
   for (;;) {
     if (state_of(w) == kThreadExited && (w & kThreadDetached)) {
       // It already ran, exited and was detached (or joined) before its creator got here.
-      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+      if (r->word.compare_exchange_weak(w, claimed(w), std::memory_order_acq_rel)) {
         release(r);
         return;
       }
@@ -157,7 +176,7 @@ bool ThreadTable::detached(ThreadRecord* r) {
     uint32_t s = state_of(w);
     if (s == kThreadFree) return false;
     if (s == kThreadExited && (w & kThreadPublished)) {
-      if (r->word.compare_exchange_weak(w, kThreadReserved, std::memory_order_acq_rel)) {
+      if (r->word.compare_exchange_weak(w, claimed(w), std::memory_order_acq_rel)) {
         release(r);
         return true;
       }
@@ -187,10 +206,11 @@ std::vector<ThreadInfo> ThreadTable::snapshot(bool include_agent) const {
     info.tid = r.tid.load(std::memory_order_relaxed);
     info.handle = r.handle.load(std::memory_order_relaxed);
     info.state = s;
-    info.flags = w & ~kThreadStateMask;
+    info.flags = w & kThreadFlagsMask;
     info.stack_id = r.stack_id;
     info.created_ns = r.created_ns;
     info.slot = i;
+    info.word = w;
     out.push_back(info);
   }
   return out;
@@ -211,7 +231,8 @@ void ThreadTable::after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handl
     if (&r == self) continue;
     r.tid.store(0, std::memory_order_relaxed);
     r.handle.store(0, std::memory_order_relaxed);
-    r.word.store(kThreadFree, std::memory_order_relaxed);
+    r.word.store(generation_of(r.word.load(std::memory_order_relaxed)) | kThreadFree,
+                 std::memory_order_relaxed);
   }
   if (self != nullptr) {
     self->tid.store(tid, std::memory_order_relaxed);

@@ -11,6 +11,13 @@
 //     └──────────────┘                    └─────────────────────────────────────┘
 //   detached(): sets kDetached; on a kExited record it frees the slot at once.
 //   A slot is only ever freed once its creator published it (kPublished, see publish()).
+//   The word's top 16 bits count the slot's occupants (reserve() adds one and nothing else
+//   changes them), so a word read once names one occupant: the server books a thread it found
+//   gone from /proc with a CAS from exactly the word its snapshot read (gone()), which cannot
+//   land on the slot's next occupant. Without it a server preempted between "tid X is dead" and
+//   exited() marked a new thread exited before it started; that record was later freed while
+//   its thread ran, the thread's own exit then landed on yet another occupant, and one record
+//   was left booked forever (seen in CI as a stray thread at the stress site).
 //
 // kExited is a joinable thread that has finished but was never joined: its stack and descriptor
 // are still held, which is itself a leak (reported with state "exited-unjoined"). Threads the
@@ -41,10 +48,13 @@ enum ThreadStateBits : uint32_t {
   kThreadExiting = 1u << 11,    // it called pthread_exit
   kThreadPublished = 1u << 12,  // the creator has stored the handle: the slot may be freed
   kThreadJoining = 1u << 13,    // a join is in progress: only the joiner may free it
+  kThreadFlagsMask = 0xff00,
+  kThreadGenerationOne = 1u << 16,  // the occupant count, bits 16-31 (wraps; see above)
+  kThreadGenerationMask = 0xffff0000u,
 };
 
 struct ThreadRecord {
-  std::atomic<uint32_t> word{0};    // state | flags; see the diagram in the file comment
+  std::atomic<uint32_t> word{0};    // generation | flags | state; see the file comment
   std::atomic<int32_t> tid{0};      // kernel thread id; 0 until the thread first runs
   std::atomic<uint64_t> handle{0};  // pthread_t; 0 until known
   uint32_t stack_id = 0;            // creation stack (0: the stack table was full); set at reserve
@@ -61,7 +71,8 @@ struct ThreadInfo {
   uint32_t flags = 0;
   uint32_t stack_id = 0;
   int64_t created_ns = 0;
-  int slot = -1;  // index of the record in the table
+  int slot = -1;      // index of the record in the table
+  uint32_t word = 0;  // the whole state word as read: names this occupant (see gone())
 };
 
 class ThreadTable {
@@ -81,8 +92,13 @@ class ThreadTable {
   void publish(ThreadRecord* r, uint64_t handle);
   // In the new thread, before its start routine.
   void started(ThreadRecord* r, pid_t tid, uint64_t handle);
-  // At thread exit (TSD destructor, or found gone from /proc).
+  // At thread exit, in the thread (its TSD destructor).
   void exited(ThreadRecord* r);
+  // The server found the thread of a snapshot's running record gone from the kernel without
+  // its TSD destructor (a raw exit syscall): books its exit only if the record still holds
+  // exactly the word the snapshot read (same occupant, same state). False if anything changed;
+  // the next scan sees the record again.
+  bool gone(const ThreadInfo& seen);
   // Join and detach. The instant a real join or detach succeeds, glibc may hand the same
   // pthread_t to a new thread, whose creator may then look it up: so the hooks claim the record
   // *before* the real call. A join marks it kThreadJoining (begin_join), which hides it from

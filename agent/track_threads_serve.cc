@@ -86,7 +86,7 @@ std::vector<TaskView> scan_threads(ThreadTable& table) {
   for (const ThreadInfo& info : records) {
     if (info.state == kThreadRunning && !tids.count(info.tid) && info.tid != 0 &&
         !task_alive(info.tid)) {
-      if (ThreadRecord* r = table.slot(info.slot); r && r->tid.load() == info.tid) table.exited(r);
+      table.gone(info);  // only if the record is still this thread's (see gone())
       continue;
     }
     TaskView v;

@@ -31,6 +31,12 @@ for ((i = 0; i < 200; i++)); do
   sleep 0.1
 done
 fds=$(fetch "/debug/pprof/fds?debug=1")
+if ! grep -q '^threads profile: total 1$' <<<"$threads"; then
+  # Say what is left, with its state and current stack, before failing on it.
+  echo "--- threads left:" >&2
+  fetch "/debug/pprof/threads?debug=2" >&2 || true
+  ls /proc/"$PID"/task >&2 || true
+fi
 for site in stress_threads stress_fork; do
   expect "threads left at $site" "$(site_count "$threads" "$site")" 0
 done

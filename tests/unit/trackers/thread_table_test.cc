@@ -156,6 +156,78 @@ TEST_F(ThreadTableTest, ForkChildKeepsOnlyTheCallingThread) {
   EXPECT_EQ(snap[0].handle, 99u);
 }
 
+TEST_F(ThreadTableTest, GoneBooksTheExitOfTheThreadItSaw) {
+  // A thread that left without its TSD destructor (raw exit): the server finds it gone.
+  create(30);
+  ThreadRecord* detached = create(31, kThreadDetached);
+  auto snap = table_.snapshot();
+  ASSERT_EQ(snap.size(), 2u);
+  for (const ThreadInfo& info : snap) EXPECT_TRUE(table_.gone(info));
+  auto after = table_.snapshot();
+  ASSERT_EQ(after.size(), 1u) << "the detached one is freed, the joinable one awaits its join";
+  EXPECT_EQ(after[0].handle, 30u);
+  EXPECT_EQ(after[0].state, kThreadExited);
+  EXPECT_TRUE(is_free(detached));
+  EXPECT_TRUE(table_.joined(30));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(ThreadTableTest, GoneDoesNothingOnceTheRecordChanged) {
+  ThreadRecord* r = create(32);
+  ThreadInfo seen = table_.snapshot()[0];
+  table_.set_flag(r, kThreadCancelled);
+  EXPECT_FALSE(table_.gone(seen)) << "a flag changed since the snapshot: look again next scan";
+  EXPECT_EQ(table_.snapshot()[0].state, kThreadRunning);
+  table_.exited(r);
+  EXPECT_FALSE(table_.gone(seen));
+  EXPECT_TRUE(table_.joined(32));
+}
+
+TEST(ThreadTableReuse, GoneNeverLandsOnTheSlotsNextOccupant) {
+  // The race CI hit: the server snapshots thread A running, A exits and is joined, its slot goes
+  // to a new thread B (reserved, not started yet), and only then does the server, which saw A's
+  // tid dead, book the exit. It must not touch B: a B marked exited before it ran was later
+  // freed while it ran, and its own exit then landed on another record, left booked forever.
+  ThreadRecord slot[1];
+  ThreadTable table(slot, 1);
+  ThreadRecord* a = table.reserve(1, 0, 0);
+  table.started(a, 500, 7);
+  table.publish(a, 7);
+  ThreadInfo seen = table.snapshot()[0];
+  table.exited(a);
+  ASSERT_TRUE(table.joined(7));
+  ThreadRecord* b = table.reserve(2, 0, 0);
+  ASSERT_EQ(b, a) << "one slot: B reuses A's";
+  EXPECT_FALSE(table.gone(seen));
+  EXPECT_EQ(b->word.load() & kThreadStateMask, kThreadReserved);
+  table.started(b, 501, 7);  // glibc hands B the same pthread_t too
+  table.publish(b, 7);
+  EXPECT_FALSE(table.gone(seen));
+  auto snap = table.snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].state, kThreadRunning);
+  EXPECT_EQ(snap[0].tid, 501);
+  table.exited(b);
+  EXPECT_TRUE(table.joined(7));
+  EXPECT_TRUE(table.snapshot().empty());
+}
+
+TEST(ThreadTableReuse, TheGenerationWrapsWithoutChangingState) {
+  // 70,000 occupants of one slot: the 16-bit count wraps, states and flags stay intact.
+  ThreadRecord slot[1];
+  ThreadTable table(slot, 1);
+  for (int i = 0; i < 70000; ++i) {
+    ThreadRecord* r = table.reserve(1, kThreadDetached, 0);
+    ASSERT_NE(r, nullptr) << i;
+    table.started(r, 600, 9);
+    table.publish(r, 9);
+    ASSERT_EQ(r->word.load() & kThreadFlagsMask, kThreadDetached | kThreadPublished) << i;
+    table.exited(r);
+    ASSERT_EQ(r->word.load() & kThreadStateMask, kThreadFree) << i;
+  }
+  EXPECT_EQ(table.overflow(), 0);
+}
+
 TEST_F(ThreadTableTest, RacingExitJoinDetachFreeEachSlotOnce) {
   // Many rounds of exit racing detach on one record: afterwards the slot is always free, and
   // the table never hands out a slot that is still in use.
