@@ -19,7 +19,8 @@ namespace leakscope::cli {
 // Series per metric family, by family name.
 using MetricSeries = std::map<std::string, int64_t>;
 
-// "http://host:port/path" (the path as given; "/metrics" when there is none), or "host:port".
+// "http://host:port/path" or "host:port[/path]": the path as parse_url keeps it (no query, no
+// trailing '/', cut at /debug/pprof), "/metrics" when that leaves none. Errors are parse_url's.
 Result<Url> parse_metrics_url(const std::string& text);
 
 // The URL beside a debug server: its host and port, prefix + "/metrics".

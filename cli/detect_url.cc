@@ -1,6 +1,7 @@
 // See detect_url.h.
 #include "cli/detect_url.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace leakscope::cli {
@@ -15,10 +16,24 @@ Result<int> parse_port(const std::string& s, const std::string& whole) {
   return port;
 }
 
+// A host is a name or an IPv4 address (letters, digits, '.', '-', '_'), or in brackets an IPv6
+// address (it has a ':'; letters, digits, ':', '.' for an embedded IPv4, '%' before a zone).
+// Anything else ("a b", "user@host", a line break) would only fail later at connect, or go out in
+// the request's Host header.
+bool valid_host(const std::string& host, bool bracketed) {
+  if (bracketed && host.find(':') == std::string::npos) return false;
+  for (char c : host) {
+    bool name = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    if (!name && !(bracketed && (c == ':' || c == '%'))) return false;
+  }
+  return true;
+}
+
 // "host:port" or "[v6]:port" into url.
 Result<void> split_host_port(const std::string& hp, const std::string& whole, Url& url) {
+  bool bracketed = !hp.empty() && hp[0] == '[';
   size_t colon;
-  if (!hp.empty() && hp[0] == '[') {
+  if (bracketed) {
     size_t close = hp.find(']');
     if (close == std::string::npos) return make_error("unclosed '[' in '" + whole + "'");
     url.host = hp.substr(1, close - 1);
@@ -30,6 +45,10 @@ Result<void> split_host_port(const std::string& hp, const std::string& whole, Ur
     url.host = hp.substr(0, colon);
   }
   if (url.host.empty()) return make_error("no host in '" + whole + "'");
+  if (!bracketed && url.host.find(':') != std::string::npos)
+    return make_error("an IPv6 address needs brackets ([::1]:6060) in '" + whole + "'");
+  if (!valid_host(url.host, bracketed))
+    return make_error("bad host '" + url.host + "' in '" + whole + "'");
   auto port = parse_port(hp.substr(colon + 1), whole);
   if (!port) return port.error();
   url.port = *port;

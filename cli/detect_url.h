@@ -17,7 +17,8 @@ struct Url {
   std::string text() const;  // "http://127.0.0.1:6060" + prefix
 };
 
-// Parses the forms above; errors say what is wrong ("no port in 'localhost'").
+// Parses the forms above; the host is a name, an IPv4 address or an IPv6 address in brackets.
+// Errors say what is wrong ("no port in 'localhost'", "bad host 'a b' in 'a b:80'").
 Result<Url> parse_url(const std::string& text);
 
 // Parses the agent's LEAKSCOPE_ANNOUNCE file: "HOST:PORT\n" or "[V6]:PORT\n".

@@ -1,7 +1,7 @@
 // Fuzzes the detective's parsers of outside text: /proc/PID/status, smaps_rollup, /proc/PID/cgroup,
 // cgroup memory limits, debug URLs and the agent's announce file. None may crash, hang or read out
 // of bounds on any input; results must respect their own invariants (sizes non-negative, ports in
-// range, hosts non-empty).
+// range, hosts non-empty and free of blanks, line breaks, '@', '/' and brackets).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -23,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto parsed : {parse_url(text), parse_announce(text)}) {
     if (!parsed) continue;
     if (parsed->host.empty() || parsed->port <= 0 || parsed->port > 65535) std::abort();
+    if (parsed->host.find_first_of(" \t\r\n@/[]") != std::string::npos) std::abort();
     (void)parsed->text();
   }
   return 0;

@@ -71,6 +71,16 @@ TEST(Url, Forms) {
   EXPECT_NE(parse_url("localhost").error().message.find("no port"), std::string::npos);
 }
 
+TEST(Url, Hosts) {
+  EXPECT_EQ(parse_url("my-svc_1.internal:80")->host, "my-svc_1.internal");
+  EXPECT_EQ(parse_url("[::ffff:127.0.0.1]:80")->host, "::ffff:127.0.0.1");
+  EXPECT_NE(parse_url("::1:6060").error().message.find("needs brackets"), std::string::npos);
+  EXPECT_NE(parse_url("a b:80").error().message.find("bad host 'a b'"), std::string::npos);
+  EXPECT_FALSE(parse_url("http://user@h:80").ok());
+  EXPECT_FALSE(parse_url("h\nHost: x:80").ok());
+  EXPECT_FALSE(parse_announce("ho st:1\n").ok());
+}
+
 TEST(Url, Announce) {
   auto a = parse_announce("127.0.0.1:40123\n");
   ASSERT_TRUE(a.ok());
