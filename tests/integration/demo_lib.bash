@@ -15,6 +15,7 @@ BUILD=${LEAKSCOPE_BUILD:?set by ctest: the build tree}
 SOURCE=${LEAKSCOPE_SOURCE:?set by ctest: the source tree}
 CPP_BIN=$BUILD/examples/leaky-service/leaky-service
 GO_BIN=$BUILD/examples/leaky-go/bin/leaky-go
+RUST_BIN=$BUILD/examples/leaky-rust/bin/leaky-rust  # built only when rustc was found
 RUN_LOAD=$SOURCE/examples/load/run-load
 DEMO_TMP=$(mktemp -d)
 DEMO_PIDS=()
