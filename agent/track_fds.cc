@@ -114,6 +114,12 @@ void FdTable::clear(int fd) {
   if (fd >= 0 && fd < capacity_) words_[fd].store(0, std::memory_order_relaxed);
 }
 
+bool FdTable::clear_if(int fd, const FdEntry& seen) {
+  if (fd < 0 || fd >= capacity_) return false;
+  uint64_t expected = seen.pack();
+  return words_[fd].compare_exchange_strong(expected, 0, std::memory_order_relaxed);
+}
+
 void FdTable::clear_range(unsigned first, unsigned last) {
   unsigned end = static_cast<unsigned>(high_water());
   if (last >= end) last = end == 0 ? 0 : end - 1;
@@ -126,10 +132,11 @@ void FdTable::mark_cloexec_range(unsigned first, unsigned last) {
   if (end == 0) return;
   if (last >= end) last = end - 1;
   for (unsigned fd = first; fd <= last; ++fd) {
+    // A CAS, so a descriptor opened on this number meanwhile keeps its own entry.
     uint64_t w = words_[fd].load(std::memory_order_relaxed);
-    if (w != 0) {
-      words_[fd].store(w | (static_cast<uint64_t>(kFdCloexec) << kFlagsShift),
-                       std::memory_order_relaxed);
+    while (w != 0 && !words_[fd].compare_exchange_weak(
+                         w, w | (static_cast<uint64_t>(kFdCloexec) << kFlagsShift),
+                         std::memory_order_relaxed)) {
     }
   }
 }

@@ -83,6 +83,10 @@ class FdTable {
   // Records `entry` for `fd`; returns false (and counts overflow) when fd >= capacity.
   bool set(int fd, const FdEntry& entry);
   void clear(int fd);
+  // The server's drop of an entry it found stale: clears fd only if it still holds exactly
+  // `seen` (one CAS), so an entry a concurrent open recorded after the check survives. (An open
+  // from the same site with the same kind packs to the same word and is not told apart.)
+  bool clear_if(int fd, const FdEntry& seen);
   // close_range(first, last): clears [first, min(last, capacity - 1)].
   void clear_range(unsigned first, unsigned last);
   // close_range(..., CLOSE_RANGE_CLOEXEC): marks the range close-on-exec.

@@ -138,9 +138,7 @@ bool read_link(int dir, const char* name, char* buf, size_t cap) {
 
 // Drops an entry recorded for a descriptor the kernel no longer has (or has for something else),
 // unless it changed meanwhile (a concurrent open recorded a new one).
-void drop_stale(FdTable& table, int fd, const FdEntry& seen) {
-  if (table.get(fd).pack() == seen.pack()) table.clear(fd);
-}
+void drop_stale(FdTable& table, int fd, const FdEntry& seen) { table.clear_if(fd, seen); }
 
 std::vector<FdView> scan_fds(FdTable& table) {
   std::vector<FdView> out;

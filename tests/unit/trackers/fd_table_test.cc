@@ -80,6 +80,19 @@ TEST_F(FdTableTest, CloseRangeCloexecMarksWithoutClearing) {
   EXPECT_FALSE(table_.get(3).present) << "absent entries stay absent";
 }
 
+TEST_F(FdTableTest, ClearIfDropsOnlyTheEntryTheServerSaw) {
+  // The server saw fd 7 stale; meanwhile it was closed and opened again from another site.
+  FdEntry seen = entry(FdKind::kFile, 11);
+  table_.set(7, seen);
+  table_.clear(7);
+  table_.set(7, entry(FdKind::kSocket, 12));
+  EXPECT_FALSE(table_.clear_if(7, seen));
+  EXPECT_EQ(table_.get(7).stack_id, 12u) << "the new descriptor keeps its creation stack";
+  EXPECT_TRUE(table_.clear_if(7, table_.get(7)));
+  EXPECT_FALSE(table_.get(7).present);
+  EXPECT_FALSE(table_.clear_if(kCap, seen));
+}
+
 TEST_F(FdTableTest, ConcurrentOpenCloseOnDistinctDescriptorsLosesNothing) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
