@@ -13,6 +13,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -173,6 +174,11 @@ int main(int argc, char** argv) {
   srv.new_task_queue = [&opt] { return new httplib::ThreadPool(opt.workers); };
   srv.set_keep_alive_max_count(100000);
   srv.set_tcp_nodelay(true);  // no 40 ms Nagle + delayed-ACK stall between header and body
+  int listen_fd = -1;
+  srv.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   add_routes(srv);
   int port = opt.port == 0 ? srv.bind_to_any_port(opt.host) : opt.port;
   if (opt.port != 0 && !srv.bind_to_port(opt.host, opt.port)) port = -1;
@@ -180,6 +186,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "leaky-service: error: cannot bind %s:%d\n", opt.host.c_str(), opt.port);
     return 1;
   }
+  // Debian's cpp-httplib is a compiled library that listens with a backlog of 5. The demo loads
+  // open a connection per request from about 20 clients at once: the accept queue overflowed
+  // (TcpExtListenOverflows), connections waited 0.2-1 s for a SYN-ACK retransmit, and the service
+  // was served a third of what was asked, agent or not. listen() again only resizes the queue.
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   announce(opt, port);
   return srv.listen_after_bind() ? 0 : 1;
 }
