@@ -89,7 +89,7 @@ demo_load() {
     load="$PACED $u/append-slice$f 3000 300 4 & $PACED $u/request-context$f 1500 150 &"
     load+=" $PACED $u/hanging-thread$f 200 20 & $PACED $u/fanout$f 200 20 &"
     load+=" $PACED $u/open-file$f 300 30 & $PACED $u/call-backend$f 300 30 &"
-    load+=" $PACED $u/metrics-by-path$f 500 50 & $PACED $u/steady-cache 12000 1000 8 & wait"
+    load+=" $PACED $u/metrics-by-path$f 500 50 & $PACED $u/steady-cache 6000 500 8 & wait"
   fi
   echo "$load"
 }

@@ -10,7 +10,7 @@ fixed_load() {
   local u=$1 f="?fixed=1"
   echo "$PACED $u/append-slice$f 3000 300 4 & $PACED $u/request-context$f 1500 150 &" \
     "$PACED $u/hanging-thread$f 200 20 & $PACED $u/open-file$f 300 30 &" \
-    "$PACED $u/steady-cache 12000 1000 8 & wait"
+    "$PACED $u/steady-cache 6000 500 8 & wait"
 }
 
 rust_demo_run fixed_load
