@@ -136,10 +136,6 @@ bool read_link(int dir, const char* name, char* buf, size_t cap) {
   return true;
 }
 
-// Drops an entry recorded for a descriptor the kernel no longer has (or has for something else),
-// unless it changed meanwhile (a concurrent open recorded a new one).
-void drop_stale(FdTable& table, int fd, const FdEntry& seen) { table.clear_if(fd, seen); }
-
 std::vector<FdView> scan_fds(FdTable& table) {
   std::vector<FdView> out;
   DIR* dir = opendir("/proc/self/fd");
@@ -162,7 +158,8 @@ std::vector<FdView> scan_fds(FdTable& table) {
     } else if (v.entry.present && fd_kinds_compatible(v.entry.kind, v.kind)) {
       v.origin = Origin::kTracked;
     } else {
-      if (v.entry.present) drop_stale(table, fd, v.entry);
+      // Stale (the kernel has this number for something else): dropped unless it changed since.
+      if (v.entry.present) table.clear_if(fd, v.entry);
       v.entry = FdEntry{};
     }
     describe(v, link);
@@ -173,7 +170,7 @@ std::vector<FdView> scan_fds(FdTable& table) {
     FdEntry e = table.get(static_cast<int>(fd));
     if (!e.present || listed[fd] || e.agent) continue;
     if (fcntl(static_cast<int>(fd), F_GETFD) < 0 && errno == EBADF) {
-      drop_stale(table, static_cast<int>(fd), e);
+      table.clear_if(static_cast<int>(fd), e);  // closed behind the agent's back
     }
   }
   return out;

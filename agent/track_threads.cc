@@ -67,20 +67,22 @@ void ThreadTable::started(ThreadRecord* r, pid_t tid, uint64_t handle) {
   }
 }
 
+bool ThreadTable::book_exit(ThreadRecord* r, uint32_t& w) {
+  if ((w & kThreadDetached) && (w & kThreadPublished)) {
+    if (!r->word.compare_exchange_strong(w, claimed(w), std::memory_order_acq_rel)) return false;
+    release(r);  // detached: nobody will join; its resources are gone now
+    return true;
+  }
+  return r->word.compare_exchange_strong(w, (w & ~kThreadStateMask) | kThreadExited,
+                                         std::memory_order_acq_rel);
+}
+
 void ThreadTable::exited(ThreadRecord* r) {
   uint32_t w = r->word.load(std::memory_order_relaxed);
   for (;;) {
     uint32_t s = state_of(w);
     if (s != kThreadRunning && s != kThreadReserved) return;  // already handled
-    if ((w & kThreadDetached) && (w & kThreadPublished)) {
-      if (r->word.compare_exchange_weak(w, claimed(w), std::memory_order_acq_rel)) {
-        release(r);  // detached: nobody will join; its resources are gone now
-        return;
-      }
-    } else if (r->word.compare_exchange_weak(w, (w & ~kThreadStateMask) | kThreadExited,
-                                             std::memory_order_acq_rel)) {
-      return;
-    }
+    if (book_exit(r, w)) return;  // else w holds the word that changed under it: look again
   }
 }
 
@@ -88,13 +90,7 @@ bool ThreadTable::gone(const ThreadInfo& seen) {
   ThreadRecord* r = slot(seen.slot);
   if (r == nullptr || state_of(seen.word) != kThreadRunning) return false;
   uint32_t w = seen.word;
-  if ((w & kThreadDetached) && (w & kThreadPublished)) {
-    if (!r->word.compare_exchange_strong(w, claimed(w), std::memory_order_acq_rel)) return false;
-    release(r);
-    return true;
-  }
-  return r->word.compare_exchange_strong(w, (w & ~kThreadStateMask) | kThreadExited,
-                                         std::memory_order_acq_rel);
+  return book_exit(r, w);  // once, from exactly the word seen
 }
 
 ThreadRecord* ThreadTable::find(uint64_t handle, bool joinable_only) {

@@ -127,6 +127,9 @@ class ThreadTable {
 
  private:
   void release(ThreadRecord* r);
+  // One CAS from `w` to the exit's next word (freed if detached and published, else kExited);
+  // on failure `w` is the current word.
+  bool book_exit(ThreadRecord* r, uint32_t& w);
 
   ThreadRecord* slots_;
   int capacity_;
