@@ -38,7 +38,9 @@ std::vector<Endpoint> endpoints(Source s) {
               {Signal::kThreads, "/debug/pprof/threads"},
               {Signal::kFds, "/debug/pprof/fds"}};
     case Source::kPprof:
-      // gc=1: Go's heap profile is as of the last GC; forcing one makes every snapshot current.
+      // gc=1: Go's heap profile is as of the last published GC cycle; forcing one keeps a snapshot
+      // within a cycle of now (when a background cycle ends during its sweep, the publish waits
+      // for the next: a snapshot then lags by one interval, which a trend over many absorbs).
       return {{Signal::kHeap, "/debug/pprof/heap?gc=1"},
               {Signal::kGoroutines, "/debug/pprof/goroutine"}};
     case Source::kProc:

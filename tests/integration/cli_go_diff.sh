@@ -8,9 +8,9 @@
 set -euo pipefail
 source "$LEAKSCOPE_SOURCE/tests/go/profgen/profgen.sh"
 profgen_session
-profgen_fetch "debug/pprof/heap?gc=1" "$work/before.pb.gz"
+profgen_heap "$work/before.pb.gz"
 profgen_load 150
-profgen_fetch "debug/pprof/heap?gc=1" "$work/after.pb.gz"
+profgen_heap "$work/after.pb.gz"
 
 "$leakscope" diff --json "$work/before.pb.gz" "$work/after.pb.gz" >"$work/diff.json"
 python3 - "$work/diff.json" <<'PY'

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$LEAKSCOPE_SOURCE/tests/go/profgen/profgen.sh"
 profgen_session
 profgen_load 20
-profgen_fetch "debug/pprof/heap?gc=1" "$work/heap.pb.gz"
+profgen_heap "$work/heap.pb.gz"
 profgen_fetch "debug/pprof/goroutine" "$work/goroutine.pb.gz"
 
 for profile in heap goroutine; do

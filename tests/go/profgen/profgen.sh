@@ -4,6 +4,7 @@
 #                         started there; stopped and the dir removed on exit
 #   profgen_start DIR     builds into DIR, starts it; sets PROFGEN_URL and PROFGEN_PID
 #   profgen_fetch PATH OUT   GETs PROFGEN_URL/PATH into OUT (bounded in time)
+#   profgen_heap OUT      the heap profile with everything allocated so far in it (see below)
 #   profgen_load N        N requests to /leak and N to /work
 # Needs LEAKSCOPE_SOURCE and LEAKSCOPE_BUILD (set by ctest). Exits 77 (skip) without go.
 
@@ -31,6 +32,17 @@ profgen_start() {
 
 profgen_fetch() {
   curl -sSf --max-time 20 -o "$2" "$PROFGEN_URL/$1"
+}
+
+# Go publishes a heap profile as of a completed GC cycle, and ?gc=1's runtime.GC() publishes only
+# when no background cycle finished while it swept (runtime/mgc.go, GC: the mProf_PostSweep
+# condition). Under a load that allocates 64 KiB a request, one often did: 4 of about 130
+# cli_go_top runs under ctest got a profile with none of the load in it (only the runtime's
+# start-up samples), and one with part of it was common. A second forced GC publishes what the
+# first left out, so the profile kept has everything allocated before it.
+profgen_heap() {
+  profgen_fetch "debug/pprof/heap?gc=1" /dev/null
+  profgen_fetch "debug/pprof/heap?gc=1" "$1"
 }
 
 profgen_load() {
