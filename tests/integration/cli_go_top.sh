@@ -9,8 +9,7 @@
 set -euo pipefail
 source "$LEAKSCOPE_SOURCE/tests/go/profgen/profgen.sh"
 profgen_session
-profgen_load 30
-profgen_heap "$work/heap.pb.gz"
+profgen_leak_heap 30 "$work/heap.pb.gz"
 profgen_fetch "debug/pprof/allocs" "$work/allocs.pb.gz"
 profgen_fetch "debug/pprof/goroutine" "$work/goroutine.pb.gz"
 
