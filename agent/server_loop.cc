@@ -352,6 +352,7 @@ void* agent_thread(void*) {
   int64_t retry_at = 0, listen_paused_until = 0;
   for (;;) {
     int64_t now = now_ms();
+    close_finished(conns);  // first: a reserve given to a client is free to be taken back
     check_own_descriptors(conns, now, retry_at);
     close_finished(conns);
     std::vector<pollfd> fds;
