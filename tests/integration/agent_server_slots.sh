@@ -54,8 +54,11 @@ fi
 python3 - "${ADDR%:*}" "${ADDR##*:}" <<'PY' || fail "half-closed client"
 import socket, sys
 host, port = sys.argv[1], int(sys.argv[2])
-for i in range(20):  # request and FIN usually arrive in one turn of the agent's loop
+for i in range(20):
     s = socket.create_connection((host, port), timeout=10)
+    # Corked, the request and the FIN leave in one segment: the agent's first read finds both
+    # (without the cork the agent usually reads the request before the FIN comes).
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\r\n")
     s.shutdown(socket.SHUT_WR)
     data = b""
