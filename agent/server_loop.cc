@@ -259,6 +259,9 @@ void admit(std::vector<Connection>& conns, int fd, bool loopback, int64_t now) {
   c.accepted_ms = now;
   c.deadline_ms = now + kRequestDeadlineMs;
   conns.push_back(std::move(c));
+  // Read at once: a request already there is answered before any newcomer can take its place,
+  // and a client already gone frees its place now.
+  on_readable(conns.back(), now);
 }
 
 int accept_one(bool* loopback) {
@@ -328,11 +331,12 @@ void serve_connections(std::vector<Connection>& conns, const std::vector<pollfd>
 
 void close_finished(std::vector<Connection>& conns) {
   size_t kept = 0;
-  for (Connection& c : conns) {
-    if (c.done) {
-      own_fd_close(c.fd);
+  for (size_t i = 0; i < conns.size(); ++i) {
+    if (conns[i].done) {
+      own_fd_close(conns[i].fd);
     } else {
-      conns[kept++] = std::move(c);
+      if (kept != i) conns[kept] = std::move(conns[i]);  // never a self-move: it empties strings
+      ++kept;
     }
   }
   conns.resize(kept);
