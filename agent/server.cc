@@ -91,14 +91,6 @@ void error_response(HttpResponse& res, int status, const std::string& message) {
   res.headers.emplace_back("X-Go-Pprof", "1");  // pprof then prints the body in its error
 }
 
-// The credentials of "Authorization: Bearer <token>"; the scheme is case-insensitive (RFC 7235
-// section 2.1), and any run of spaces may follow it. "" when the scheme is not Bearer.
-std::string bearer_credentials(const std::string& auth) {
-  if (auth.size() < 7 || strncasecmp(auth.c_str(), "bearer ", 7) != 0) return "";
-  size_t start = auth.find_first_not_of(' ', 7);
-  return start == std::string::npos ? "" : auth.substr(start);
-}
-
 bool authorized(const HttpRequest& req) {
   const char* token = config().token;
   if (token[0] == '\0') return true;
