@@ -26,6 +26,9 @@ namespace leakscope::agent {
 namespace {
 
 constexpr const char* kProfiles[] = {"heap", "mmap", "threads", "fds"};
+// O_NONBLOCK: a FIFO planted under the name fails (ENXIO) instead of blocking the agent thread;
+// O_NOFOLLOW: a symlink planted there is not followed into some other file.
+constexpr int kCreateFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
 
 std::atomic<int64_t> g_failures{0};
 bool g_failing = false;  // the last round failed (and said so); agent thread only
@@ -39,12 +42,12 @@ void dump_path(char* out, size_t cap, const char* name, int64_t round) {
 int write_file(const char* path, const std::string& bytes) {
   char tmp[1100];
   snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  int fd = own_fd(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  int fd = own_fd(open(tmp, kCreateFlags, 0600));
   if (fd < 0) return errno != 0 ? errno : EMFILE;
   size_t done = 0;
   int err = 0;
   while (done < bytes.size() && err == 0) {
-    if (!own_fd_ok(fd)) {
+    if (!own_fd_live(fd)) {
       err = EBADF;  // the program closed it: the number is not ours to write to
       break;
     }

@@ -110,6 +110,12 @@ bool own_fd_ok(int fd) {
   return true;
 }
 
+bool own_fd_live(int fd) {
+  if (fd < 0) return false;
+  int i = slot_of(fd);
+  return i >= 0 && (g_slots[i].load(std::memory_order_acquire) & kLost) == 0;
+}
+
 void own_fd_close(int fd) {
   if (fd < 0) return;
   int i = slot_of(fd);

@@ -30,12 +30,19 @@ namespace leakscope::agent {
 // The lowest number own_fd() moves descriptors to (0: no moving, the limit is too low).
 LEAKSCOPE_HIDDEN int own_fd_base();
 
+// Short-lived descriptors (a /proc file read for a profile, a dump being written) take the same
+// path: own_fd(open(...)), own_fd_live() before each read or write, own_fd_close().
+//
 // Moves fd to a high number, registers it and returns the number to use from now on. When the
 // move fails (no room), fd itself is registered. -1 (fd closed) when the registry is full.
 LEAKSCOPE_HIDDEN int own_fd(int fd);
 
 // True while fd is registered, was not closed under the agent, and is still the same file.
 LEAKSCOPE_HIDDEN bool own_fd_ok(int fd);
+
+// True while fd is registered and not marked lost (no system call: for each read of a short-lived
+// descriptor, where own_fd_ok's fstat would double the cost).
+LEAKSCOPE_HIDDEN bool own_fd_live(int fd);
 
 // Unregisters fd and closes it, unless it was lost (then the number is the host's: untouched).
 LEAKSCOPE_HIDDEN void own_fd_close(int fd);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/http_request.h"
+#include "agent/own_fds.h"
 #include "agent/server_internal.h"
 
 namespace leakscope::agent {
@@ -170,14 +171,14 @@ void sampling_route(const HttpRequest& req, HttpResponse& res) {
 
 void cmdline_route(const HttpRequest&, HttpResponse& res) {
   std::string out;
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  int fd = own_fd(open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));  // see own_fds.h
   if (fd >= 0) {
     char buf[4096];
     ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0 && out.size() < (1 << 20)) {
+    while (own_fd_live(fd) && (n = read(fd, buf, sizeof(buf))) > 0 && out.size() < (1 << 20)) {
       out.append(buf, static_cast<size_t>(n));
     }
-    close(fd);
+    own_fd_close(fd);
   }
   while (!out.empty() && out.back() == '\0') out.pop_back();
   res.body = out;  // arguments separated by NUL, like Go's os.Args joined with "\x00"

@@ -69,13 +69,15 @@ void write_announce(const sockaddr_storage& bound) {
     text = std::string(host) + ":" + std::to_string(port) + "\n";
   }
   std::string tmp = std::string(path) + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = own_fd(
+      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0644));
   if (fd < 0) {
     agent_logf("cannot write LEAKSCOPE_ANNOUNCE file %s", path);
     return;
   }
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
+  bool ok =
+      own_fd_live(fd) && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  own_fd_close(fd);
   if (!ok || rename(tmp.c_str(), path) != 0) {
     unlink(tmp.c_str());
     agent_logf("cannot write LEAKSCOPE_ANNOUNCE file %s", path);

@@ -302,6 +302,8 @@ void accept_some(std::vector<Connection>& conns, int64_t now, int64_t& listen_pa
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       on_exhausted(conns, now, listen_paused_until);
+    } else if (errno != EAGAIN) {
+      listen_paused_until = now + kAcceptPauseMs;  // any other error: never a level-triggered spin
     }
     return;
   }
@@ -373,7 +375,10 @@ void* agent_thread(void*) {
     int64_t timeout = wake_at == INT64_MAX ? -1 : (wake_at > now ? wake_at - now : 0);
     if (timeout > 60000 || timeout < 0) timeout = 60000;
     int rc = poll(fds.data(), fds.size(), static_cast<int>(timeout));
-    if (rc < 0 && errno != EINTR && errno != ENOMEM) break;
+    if (rc < 0 && errno != EINTR && errno != ENOMEM) {
+      agent_logf("the agent thread stops: poll failed (errno %d); the debug server is off", errno);
+      break;
+    }
     if (fds[0].revents & POLLIN) drain_wake_pipe();
     if (fds[0].revents & POLLNVAL) own_fds_closing(g_wake_r, g_wake_r);
     if (fds[1].revents & POLLNVAL) own_fds_closing(g_listen_fd, g_listen_fd);

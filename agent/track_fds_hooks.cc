@@ -41,22 +41,48 @@ int __openat64_2(int dirfd, const char* path, int flags);
 
 #define LEAKSCOPE_FD_EXPORT extern "C" __attribute__((visibility("default")))
 
-// X(name, required)
-#define LEAKSCOPE_FD_FUNCTIONS(X)                                                                \
-  X(open, true)                                                                                  \
-  X(open64, false)                                                                               \
-  X(openat, true)                                                                                \
-  X(openat64, false)                                                                             \
-  X(__open_2, false)                                                                             \
-  X(__open64_2, false)                                                                           \
-  X(__openat_2, false) X(__openat64_2, false) X(creat, true) X(creat64, false) X(socket, true)   \
-      X(accept, true) X(accept4, false) X(pipe, true) X(pipe2, false) X(dup, true) X(dup2, true) \
-          X(dup3, false) X(fcntl, true) X(fcntl64, false) X(socketpair, true) X(eventfd, false)  \
-              X(timerfd_create, false) X(signalfd, false) X(epoll_create, false)                 \
-                  X(epoll_create1, false) X(inotify_init, false) X(inotify_init1, false)         \
-                      X(memfd_create, false) X(fopen, true) X(fopen64, false) X(fdopen, true)    \
-                          X(freopen, true) X(freopen64, false) X(fclose, true) X(close, true)    \
-                              X(close_range, false) X(closefrom, false)
+// X(name, required). One per line (clang-format folds the list unreadably otherwise).
+// clang-format off
+#define LEAKSCOPE_FD_FUNCTIONS(X) \
+  X(open, true) \
+  X(open64, false) \
+  X(openat, true) \
+  X(openat64, false) \
+  X(__open_2, false) \
+  X(__open64_2, false) \
+  X(__openat_2, false) \
+  X(__openat64_2, false) \
+  X(creat, true) \
+  X(creat64, false) \
+  X(socket, true) \
+  X(accept, true) \
+  X(accept4, false) \
+  X(pipe, true) \
+  X(pipe2, false) \
+  X(dup, true) \
+  X(dup2, true) \
+  X(dup3, false) \
+  X(fcntl, true) \
+  X(fcntl64, false) \
+  X(socketpair, true) \
+  X(eventfd, false) \
+  X(timerfd_create, false) \
+  X(signalfd, false) \
+  X(epoll_create, false) \
+  X(epoll_create1, false) \
+  X(inotify_init, false) \
+  X(inotify_init1, false) \
+  X(memfd_create, false) \
+  X(fopen, true) \
+  X(fopen64, false) \
+  X(fdopen, true) \
+  X(freopen, true) \
+  X(freopen64, false) \
+  X(fclose, true) \
+  X(close, true) \
+  X(close_range, false) \
+  X(closefrom, false)
+// clang-format on
 
 namespace leakscope::agent {
 
