@@ -22,7 +22,7 @@ constexpr int kHeadroom = 48;  // numbers kept under a low soft limit for the ag
 
 // Registered slots: 0 free, else fd + 1 (so that zeroed static storage is "all free" before any
 // constructor runs), with kLost set once the host closed it. g_low is the lowest number ever
-// registered: the close hooks' fast exit.
+// registered and g_high the highest: the close hooks' fast exit (both only ever widen).
 constinit std::atomic<int> g_slots[kSlots] = {};
 struct Identity {
   dev_t dev;
@@ -30,6 +30,7 @@ struct Identity {
 };
 Identity g_identity[kSlots];  // written and read by the registering thread only
 std::atomic<int> g_low{INT32_MAX};
+std::atomic<int> g_high{-1};
 std::atomic<int64_t> g_lost_total{0};
 std::atomic<int> g_base{-1};
 
@@ -65,6 +66,17 @@ int own_fd_base() {
   return base;
 }
 
+// Widens [g_low, g_high] to cover fd, before fd is published in a slot: a close hook that sees
+// the slot also sees a range that covers it.
+static void widen_range(int fd) {
+  int low = g_low.load(std::memory_order_relaxed);
+  while (fd < low && !g_low.compare_exchange_weak(low, fd, std::memory_order_acq_rel)) {
+  }
+  int high = g_high.load(std::memory_order_relaxed);
+  while (fd > high && !g_high.compare_exchange_weak(high, fd, std::memory_order_acq_rel)) {
+  }
+}
+
 int own_fd(int fd) {
   if (fd < 0) return -1;
   ReentryGuard guard;  // the agent's own fcntl/close: never booked to the host
@@ -79,13 +91,11 @@ int own_fd(int fd) {
   }
   struct stat st {};
   fstat(fd, &st);
+  widen_range(fd);
   for (int i = 0; i < kSlots; ++i) {
     int expected = 0;
     if (g_slots[i].compare_exchange_strong(expected, fd + 1, std::memory_order_acq_rel)) {
       g_identity[i] = {st.st_dev, st.st_ino};
-      int low = g_low.load(std::memory_order_relaxed);
-      while (fd < low && !g_low.compare_exchange_weak(low, fd, std::memory_order_release)) {
-      }
       errno = saved;
       return fd;
     }
@@ -139,6 +149,8 @@ void own_fds_close_all() {
 void own_fds_closing(unsigned first, unsigned last) {
   int low = g_low.load(std::memory_order_acquire);
   if (last < static_cast<unsigned>(low)) return;
+  int high = g_high.load(std::memory_order_acquire);
+  if (high < 0 || first > static_cast<unsigned>(high)) return;
   bool hit = false;
   for (int i = 0; i < kSlots; ++i) {
     int w = g_slots[i].load(std::memory_order_acquire);
