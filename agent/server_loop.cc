@@ -57,6 +57,8 @@ sockaddr_storage g_bound{};
 int g_wake_r = -1;
 std::atomic<int> g_wake_w{-1};  // read by signal handlers and the close hooks (server_wake)
 int g_reserve_fd = -1;
+bool g_serving =
+    false;  // the listener was opened once: re-make it when lost (never retry a refusal)
 std::atomic<bool> g_dump_requested{false};
 
 // Figures, written by the agent thread, read by /healthz and /metrics (the same thread).
@@ -128,7 +130,7 @@ void check_own_descriptors(std::vector<Connection>& conns, int64_t now, int64_t&
     note_lost();
     close_wake_pipe();
   }
-  bool serving = config().addr[0] != '\0';
+  bool serving = g_serving;
   if (g_listen_fd >= 0 && !own_fd_ok(g_listen_fd)) {
     note_lost();
     own_fd_close(g_listen_fd);
@@ -428,6 +430,7 @@ ServerFigures server_figures() {
 
 bool server_loop_start(bool serve) {
   if (serve) g_listen_fd = open_listener(&g_bound, nullptr, false);
+  g_serving = g_listen_fd >= 0;
   if (g_listen_fd < 0 && config().dump_dir[0] == '\0') return false;
   if (g_listen_fd >= 0) open_reserve();
   if (!open_wake_pipe()) return false;
@@ -456,6 +459,7 @@ void server_after_fork_child() {
   g_wake_w.store(-1, std::memory_order_release);
   own_fds_close_all();
   g_listen_fd = g_wake_r = g_reserve_fd = -1;
+  g_serving = false;
 }
 
 }  // namespace leakscope::agent

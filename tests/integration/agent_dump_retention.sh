@@ -44,4 +44,12 @@ kill -USR2 "$PID"
 wait_for_file "$TMP/missing/fds.$PID.0005.pb.gz"
 expect "failure lines" "$(grep -c 'cannot write dump' "$TMP/fail.log")" 1
 expect "recovery lines" "$(grep -c 'written into .* again' "$TMP/fail.log")" 1
+echo "== a refused server beside dumps: said once, never retried"
+mkdir "$TMP/refused"
+env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=0.0.0.0:0 LEAKSCOPE_DUMP_DIR="$TMP/refused" \
+  LEAKSCOPE_DUMP_INTERVAL=1 "$PROG" "$TMP/refused.ready" 2>"$TMP/refused.log" &
+pid=$!
+PIDS+=("$pid")
+wait_for_file "$TMP/refused/heap.$pid.0003.pb.gz"
+expect "refusal lines" "$(grep -c 'refusing to serve' "$TMP/refused.log")" 1
 echo PASS
