@@ -166,6 +166,10 @@ void on_readable(Connection& c, int64_t now) {
   char buf[8192];
   bool peer_done = false;  // the client closed its side: what we have is all there is
   for (;;) {
+    if (!own_fd_live(c.fd)) {  // closed under us meanwhile: the number is not ours to read
+      c.done = true;
+      return;
+    }
     ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
     if (n > 0) {
       c.in.append(buf, static_cast<size_t>(n));
@@ -205,6 +209,7 @@ void on_readable(Connection& c, int64_t now) {
 // Returns false when the connection is finished.
 bool on_writable(Connection& c) {
   while (c.out_pos < c.out.size()) {
+    if (!own_fd_live(c.fd)) return false;  // closed under us: never write into the new owner's
     ssize_t n = send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
     if (n > 0) {
       c.out_pos += static_cast<size_t>(n);
