@@ -10,6 +10,10 @@
 //     still has both. Prints "host fds intact" (exit 0) or what went wrong (exit 1), then writes
 //     GO.done and sleeps until killed.
 //
+//   host_fds closeall UPTO READY GO dup2
+//     The same, with dup2(/dev/null, fd) over every number from 3 to UPTO-1 instead of close:
+//     checks that each is still /dev/null, in the process and in a fork child.
+//
 //   host_fds exhaust READY
 //     Opens /dev/null until EMFILE, writes READY (with the one descriptor it frees and takes
 //     back), and sleeps until killed, holding every descriptor.
@@ -81,6 +85,41 @@ int closeall(int upto, const std::string& ready, const std::string& go, bool use
   for (;;) pause();
 }
 
+// dup2 over every number instead: 3..UPTO-1 all become /dev/null (the agent's numbers too).
+// The agent must leave them alone: in the parent and in a fork child each is still /dev/null.
+bool all_dev_null(int upto, dev_t rdev) {
+  for (int fd = 3; fd < upto; ++fd) {
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != rdev) return false;
+  }
+  return true;
+}
+
+int dup2all(int upto, const std::string& ready, const std::string& go) {
+  write_file(ready, "ready\n");
+  wait_for(go);
+  int null_fd = open("/dev/null", O_RDWR);
+  struct stat null_st {};
+  if (null_fd < 0 || fstat(null_fd, &null_st) != 0) return 1;
+  for (int fd = 3; fd < upto; ++fd) {
+    if (fd != null_fd) dup2(null_fd, fd);
+  }
+  usleep(1500 * 1000);
+  raise(SIGUSR2);
+  usleep(500 * 1000);
+  const char* problem = all_dev_null(upto, null_st.st_rdev) ? nullptr : "a descriptor changed";
+  pid_t child = fork();
+  if (child == 0) _exit(all_dev_null(upto, null_st.st_rdev) ? 0 : 1);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) problem = "the fork child lost a descriptor";
+  puts(problem == nullptr ? "host fds intact" : problem);
+  fflush(stdout);
+  for (int fd = 3; fd < 64; ++fd) close(fd);  // room for the done file
+  write_file(go + ".done", problem == nullptr ? "ok\n" : "bad\n");
+  for (;;) pause();
+}
+
 int exhaust(const std::string& ready) {
   int last = -1;
   for (;;) {
@@ -101,10 +140,13 @@ int exhaust(const std::string& ready) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "closeall" && argc >= 6 && strcmp(argv[5], "dup2") == 0) {
+    return dup2all(atoi(argv[2]), argv[3], argv[4]);
+  }
   if (mode == "closeall" && argc >= 5) {
     return closeall(atoi(argv[2]), argv[3], argv[4], argc > 5 && strcmp(argv[5], "closefrom") == 0);
   }
   if (mode == "exhaust" && argc >= 3) return exhaust(argv[2]);
-  fprintf(stderr, "usage: host_fds closeall UPTO READY GO [closefrom] | exhaust READY\n");
+  fprintf(stderr, "usage: host_fds closeall UPTO READY GO [closefrom|dup2] | exhaust READY\n");
   return 2;
 }

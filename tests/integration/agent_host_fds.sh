@@ -5,7 +5,9 @@
 # and a fork child's at-fork handler closes neither), the agent thread does not spin, and the
 # debug server answers again on the same address. Under a soft limit of 1024 the agent's
 # descriptors sit just under it, where the 3..1023 loop reaches them; above it they sit at 1024
-# and up, where it does not (checked in /proc/PID/fd).
+# and up, where it does not (checked in /proc/PID/fd). dup2 of /dev/null over every number (the
+# agent's too) leaves the process with no free descriptor: the agent touches none of them and
+# answers again once the host frees some.
 set -euo pipefail
 source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
 PROG=$BUILD/agent_host_fds
@@ -25,7 +27,7 @@ cpu_ticks() {
 # run_case NAME LIMIT UPTO [closefrom]
 run_case() {
   local name=$1 limit=$2 upto=$3 how=${4:-}
-  echo "== $name: soft limit $limit, host closes ${how:-3..$((upto - 1))}"
+  echo "== $name: soft limit $limit, the host ${how:-closes 3..$((upto - 1))}"
   (ulimit -Sn "$limit" && exec env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=127.0.0.1:0 \
     LEAKSCOPE_ANNOUNCE="$TMP/$name.addr" LEAKSCOPE_DUMP_SIGNAL=USR2 LEAKSCOPE_DUMP_DIR="$TMP" \
     "$PROG" closeall "$upto" "$TMP/$name.ready" "$TMP/$name.go" $how) >"$TMP/$name.log" 2>&1 &
@@ -75,6 +77,7 @@ if [[ $hard != unlimited ]] && ((hard < 1024)); then
 fi
 run_case low 1024 1024
 run_case closefrom 1024 1024 closefrom
+run_case dup2 1024 1024 dup2  # "the host dup2s /dev/null over 3..1023"
 if [[ $hard == unlimited ]] || ((hard >= 4096)); then
   run_case high 4096 1024
 else
