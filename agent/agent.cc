@@ -177,43 +177,6 @@ void heap_after_fork_child() {
   // The books and the live set are lock-free and belong to the child from here on.
 }
 
-void write_dump_files() {
-  const char* dir = g_config.dump_dir;
-  if (dir[0] == '\0') return;
-  static int seq = 0;
-  ++seq;
-  struct Item {
-    const char* name;
-    std::string bytes;  // "": the tracker is off, no file
-  } items[] = {{"heap", heap_profile_bytes(false)},
-               {"mmap", mmap_profile_bytes()},
-               {"threads", threads_dump_profile()},
-               {"fds", fds_dump_profile()}};
-  for (const Item& item : items) {
-    if (item.bytes.empty()) continue;
-    char path[1024], tmp[1100];
-    snprintf(path, sizeof(path), "%s/%s.%d.%04d.pb.gz", dir, item.name, static_cast<int>(getpid()),
-             seq);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      agent_logf("cannot write dump %s (errno %d)", tmp, errno);
-      continue;
-    }
-    size_t done = 0;
-    while (done < item.bytes.size()) {
-      ssize_t n = write(fd, item.bytes.data() + done, item.bytes.size() - done);
-      if (n <= 0 && errno != EINTR) break;
-      if (n > 0) done += static_cast<size_t>(n);
-    }
-    close(fd);
-    if (done != item.bytes.size() || rename(tmp, path) != 0) {
-      unlink(tmp);
-      agent_logf("cannot write dump %s", path);
-    }
-  }
-}
-
 }  // namespace leakscope::agent
 
 __attribute__((constructor)) static void leakscope_constructor() {

@@ -35,6 +35,7 @@ struct Config {
   bool inherit = false;
   int64_t max_memory = 64 << 20;  // LEAKSCOPE_MAX_MEMORY: cap on the agent's tables
   int64_t dump_interval_s = 0;
+  int64_t dump_keep = 10;  // LEAKSCOPE_DUMP_KEEP: dump rounds kept in the directory; 0: all
   int toggle_signal = 0;
   int dump_signal = 0;
   char addr[128] = {};

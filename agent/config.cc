@@ -80,6 +80,7 @@ void load_config(Config& c) {
   read_int("LEAKSCOPE_RATE", &c.rate, 1);
   read_int("LEAKSCOPE_MAX_MEMORY", &c.max_memory, 1 << 20);
   read_int("LEAKSCOPE_DUMP_INTERVAL", &c.dump_interval_s, 0);
+  read_int("LEAKSCOPE_DUMP_KEEP", &c.dump_keep, 0);
   c.start_dormant = read_bool("LEAKSCOPE_DORMANT");
   c.inherit = read_bool("LEAKSCOPE_INHERIT");
   c.toggle_signal = parse_signal(getenv("LEAKSCOPE_TOGGLE_SIGNAL"));

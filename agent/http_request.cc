@@ -38,6 +38,16 @@ int hex_value(char c) {
 
 }  // namespace
 
+std::string bearer_credentials(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size() || lower(authorization.substr(0, 7)) != kScheme) {
+    return "";
+  }
+  std::string_view rest = authorization.substr(kScheme.size());
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  return std::string(rest);
+}
+
 std::string url_decode(std::string_view in) {
   std::string out;
   out.reserve(in.size());

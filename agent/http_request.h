@@ -24,6 +24,11 @@ enum class ParseStatus {
 LEAKSCOPE_HIDDEN ParseStatus parse_http_request(std::string_view data, HttpRequest* out,
                                                 size_t* consumed);
 
+// The credentials of an Authorization header value with the Bearer scheme: the scheme is
+// case-insensitive (RFC 7235 section 2.1) and any run of spaces may follow it. "" when the scheme
+// is not Bearer or no credentials follow.
+LEAKSCOPE_HIDDEN std::string bearer_credentials(std::string_view authorization);
+
 // Percent-decodes a query component ('+' is a space); invalid escapes are kept verbatim.
 LEAKSCOPE_HIDDEN std::string url_decode(std::string_view in);
 

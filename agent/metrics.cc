@@ -22,6 +22,7 @@
 // The route is served under the same rules as every other (loopback, or a bearer token).
 #include "agent/heap_state.h"
 #include "agent/metrics_text.h"
+#include "agent/server_internal.h"
 
 namespace leakscope::agent {
 
@@ -98,6 +99,37 @@ void memory_families(MetricsText& m, const TrackerFigures& threads, const Tracke
   if (fds.on) m.sample("part", "fd_table", fds.table_bytes);
 }
 
+// The debug server's own health: descriptor exhaustion, clients it turned away, descriptors the
+// program closed under it, dumps it could not write (server_internal.h).
+void server_families(MetricsText& m) {
+  ServerFigures f = server_figures();
+  const Single singles[] = {
+      {"leakscope_fds_exhausted", "gauge",
+       "1 while the process is out of file descriptors (accept failed with EMFILE or ENFILE in "
+       "the last 10 s), else 0.",
+       f.fds_exhausted ? 1 : 0},
+      {"leakscope_accept_emfile_total", "counter",
+       "Clients the debug server could not accept at once for want of a descriptor.",
+       f.accept_emfile_total},
+      {"leakscope_server_evicted_total", "counter",
+       "Clients closed before sending a complete request, to make room for a newer one.",
+       f.evicted_total},
+      {"leakscope_server_request_timeouts_total", "counter",
+       "Clients closed for not sending a complete request within 2 s.", f.request_timeouts_total},
+      {"leakscope_server_refused_total", "counter",
+       "Clients answered 503 because every slot was busy writing an answer.", f.refused_total},
+      {"leakscope_agent_fds_lost_total", "counter",
+       "Descriptors of the agent that the program closed under it (a close-all loop).",
+       f.own_fds_lost_total},
+      {"leakscope_dump_failures_total", "counter",
+       "Dump files that could not be written into LEAKSCOPE_DUMP_DIR.", f.dump_failures_total},
+  };
+  for (const Single& s : singles) {
+    m.family(s.name, s.type, s.help);
+    m.sample(s.value);
+  }
+}
+
 void metrics_route(const HttpRequest&, HttpResponse& res) {
   ReentryGuard guard;
   BookTotals heap = book_totals(BookKind::kHeap);
@@ -113,6 +145,7 @@ void metrics_route(const HttpRequest&, HttpResponse& res) {
                  "Open descriptors the agent saw created, by kind.");
   table_families(m, heap.untracked + mmap.untracked, threads, fds);
   memory_families(m, threads, fds);
+  server_families(m);
   res.content_type = kMetricsContentType;
   res.body = m.text();
 }

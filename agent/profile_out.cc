@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "agent/agent_internal.h"
+#include "agent/own_fds.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::agent {
@@ -31,17 +32,17 @@ struct MapsLine {
 
 std::string read_file(const char* path, size_t limit = 64 << 20) {
   std::string out;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = own_fd(open(path, O_RDONLY | O_CLOEXEC));  // the agent's, at a high number
   if (fd < 0) return out;
   char buf[16384];
-  for (;;) {
+  while (own_fd_live(fd)) {  // the program may close it under us: then the number is its own
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > limit) break;
   }
-  close(fd);
+  own_fd_close(fd);
   return out;
 }
 
@@ -76,7 +77,7 @@ std::vector<MapsLine> read_maps() {
 
 // GNU build ID of an ELF file, as lowercase hex; "" if it has none or cannot be read.
 std::string read_build_id(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = own_fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd < 0) return "";
   std::string id;
   Elf64_Ehdr eh;
@@ -117,7 +118,7 @@ std::string read_build_id(const std::string& path) {
       }
     }
   }
-  close(fd);
+  own_fd_close(fd);
   return id;
 }
 

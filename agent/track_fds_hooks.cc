@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "agent/agent_api.h"
+#include "agent/own_fds.h"
 #include "agent/track_fds.h"
 
 // glibc declares these only under _FORTIFY_SOURCE; the prototypes are glibc's.
@@ -40,22 +41,48 @@ int __openat64_2(int dirfd, const char* path, int flags);
 
 #define LEAKSCOPE_FD_EXPORT extern "C" __attribute__((visibility("default")))
 
-// X(name, required)
-#define LEAKSCOPE_FD_FUNCTIONS(X)                                                              \
-  X(open, true)                                                                                \
-  X(open64, false)                                                                             \
-  X(openat, true)                                                                              \
-  X(openat64, false)                                                                           \
-  X(__open_2, false)                                                                           \
-  X(__open64_2, false) X(__openat_2, false) X(__openat64_2, false) X(creat, true)              \
-      X(creat64, false) X(socket, true) X(accept, true) X(accept4, false) X(pipe, true)        \
-          X(pipe2, false) X(dup, true) X(dup2, true) X(dup3, false) X(fcntl, true)             \
-              X(fcntl64, false) X(socketpair, true) X(eventfd, false) X(timerfd_create, false) \
-                  X(signalfd, false) X(epoll_create, false) X(epoll_create1, false)            \
-                      X(inotify_init, false) X(inotify_init1, false) X(memfd_create, false)    \
-                          X(fopen, true) X(fopen64, false) X(fdopen, true) X(freopen, true)    \
-                              X(freopen64, false) X(fclose, true) X(close, true)               \
-                                  X(close_range, false)
+// X(name, required). One per line (clang-format folds the list unreadably otherwise).
+// clang-format off
+#define LEAKSCOPE_FD_FUNCTIONS(X) \
+  X(open, true) \
+  X(open64, false) \
+  X(openat, true) \
+  X(openat64, false) \
+  X(__open_2, false) \
+  X(__open64_2, false) \
+  X(__openat_2, false) \
+  X(__openat64_2, false) \
+  X(creat, true) \
+  X(creat64, false) \
+  X(socket, true) \
+  X(accept, true) \
+  X(accept4, false) \
+  X(pipe, true) \
+  X(pipe2, false) \
+  X(dup, true) \
+  X(dup2, true) \
+  X(dup3, false) \
+  X(fcntl, true) \
+  X(fcntl64, false) \
+  X(socketpair, true) \
+  X(eventfd, false) \
+  X(timerfd_create, false) \
+  X(signalfd, false) \
+  X(epoll_create, false) \
+  X(epoll_create1, false) \
+  X(inotify_init, false) \
+  X(inotify_init1, false) \
+  X(memfd_create, false) \
+  X(fopen, true) \
+  X(fopen64, false) \
+  X(fdopen, true) \
+  X(freopen, true) \
+  X(freopen64, false) \
+  X(fclose, true) \
+  X(close, true) \
+  X(close_range, false) \
+  X(closefrom, false)
+// clang-format on
 
 namespace leakscope::agent {
 
@@ -112,6 +139,12 @@ __attribute__((noinline)) void note_created(int fd, FdKind kind, uint8_t flags, 
 }
 
 inline FdKind kind_of(int fd) { return g_table.get(fd).kind; }
+
+// The host is about to close (or dup over) [first, last]: the agent's own descriptors there are
+// lost to it (own_fds.h). The agent's own calls are not the host's.
+inline void host_closing(unsigned first, unsigned last) {
+  if (!in_agent()) own_fds_closing(first, last);
+}
 inline uint8_t cloexec_if(bool on) { return on ? kFdCloexec : 0; }
 inline bool needs_mode(int flags) {
   return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
@@ -276,12 +309,14 @@ LEAKSCOPE_FD_EXPORT int dup(int old) {
 }
 
 LEAKSCOPE_FD_EXPORT int dup2(int old, int target) {
+  if (old != target && target >= 0) leakscope::agent::host_closing(target, target);
   int fd = LEAKSCOPE_REAL(dup2, -1, old, target);
   if (fd >= 0 && old != target) LEAKSCOPE_NOTE(fd, leakscope::agent::kind_of(old), 0);
   return fd;
 }
 
 LEAKSCOPE_FD_EXPORT int dup3(int old, int target, int flags) {
+  if (old != target && target >= 0) leakscope::agent::host_closing(target, target);
   int fd = LEAKSCOPE_REAL(dup3, -1, old, target, flags);
   LEAKSCOPE_NOTE(fd, leakscope::agent::kind_of(old), (flags & O_CLOEXEC) ? kFdCloexec : 0);
   return fd;
@@ -423,18 +458,33 @@ LEAKSCOPE_FD_EXPORT FILE* freopen64(const char* path, const char* mode, FILE* st
 }
 
 LEAKSCOPE_FD_EXPORT int fclose(FILE* stream) {
-  if (stream != nullptr) g_table.clear(fileno(stream));
+  if (stream != nullptr && fileno(stream) >= 0) {
+    leakscope::agent::host_closing(fileno(stream), fileno(stream));
+    g_table.clear(fileno(stream));
+  }
   return LEAKSCOPE_REAL(fclose, EOF, stream);
 }
 
 LEAKSCOPE_FD_EXPORT int close(int fd) {
+  if (fd >= 0) leakscope::agent::host_closing(fd, fd);
   g_table.clear(fd);
   return LEAKSCOPE_REAL(close, -1, fd);
 }
 
 LEAKSCOPE_FD_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
-  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) g_table.clear_range(first, last);
+  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
+    leakscope::agent::host_closing(first, last);
+    g_table.clear_range(first, last);
+  }
   int rc = LEAKSCOPE_REAL(close_range, -1, first, last, flags);
   if (rc == 0 && (flags & CLOSE_RANGE_CLOEXEC) != 0) g_table.mark_cloexec_range(first, last);
   return rc;
+}
+
+// glibc's closefrom() closes through its internal close_range, which no hook sees.
+LEAKSCOPE_FD_EXPORT void closefrom(int first) {
+  if (first < 0) first = 0;
+  leakscope::agent::host_closing(first, ~0U);
+  g_table.clear_range(first, ~0U);
+  if (real().closefrom) real().closefrom(first);
 }

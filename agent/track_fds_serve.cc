@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "agent/agent_api.h"
+#include "agent/own_fds.h"
 #include "agent/track_fds.h"
 
 namespace leakscope::agent {
@@ -136,36 +137,51 @@ bool read_link(int dir, const char* name, char* buf, size_t cap) {
   return true;
 }
 
+// One entry of /proc/self/fd (its name, a number) into out, unless it is the agent's own.
+void view_fd(FdTable& table, int self, const char* name, std::vector<bool>& listed,
+             std::vector<FdView>& out) {
+  if (name[0] < '0' || name[0] > '9') return;
+  int fd = std::atoi(name);
+  char link[4096];
+  if (fd == self || !read_link(self, name, link, sizeof(link))) return;
+  if (fd < static_cast<int>(listed.size())) listed[fd] = true;
+  FdView v;
+  v.fd = fd;
+  v.kind = classify_fd_link(link);
+  v.entry = table.get(fd);
+  if (v.entry.present && v.entry.agent) return;
+  if (fd >= table.capacity()) {
+    v.origin = Origin::kOverflow;
+  } else if (v.entry.present && fd_kinds_compatible(v.entry.kind, v.kind)) {
+    v.origin = Origin::kTracked;
+  } else {
+    // Stale (the kernel has this number for something else): dropped unless it changed since.
+    if (v.entry.present) table.clear_if(fd, v.entry);
+    v.entry = FdEntry{};
+  }
+  describe(v, link);
+  out.push_back(std::move(v));
+}
+
 std::vector<FdView> scan_fds(FdTable& table) {
   std::vector<FdView> out;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return out;
-  int self = dirfd(dir);
+  // The directory is read with getdents64 on a descriptor of the agent's own (own_fds.h), not
+  // with opendir: closedir would close the number even after the program closed it and reused
+  // it for something of its own.
+  int self = own_fd(open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (self < 0) return out;
   std::vector<bool> listed(static_cast<size_t>(table.high_water()), false);
-  char link[4096];
-  while (dirent* d = readdir(dir)) {
-    if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-    int fd = std::atoi(d->d_name);
-    if (fd == self || !read_link(self, d->d_name, link, sizeof(link))) continue;
-    if (fd < static_cast<int>(listed.size())) listed[fd] = true;
-    FdView v;
-    v.fd = fd;
-    v.kind = classify_fd_link(link);
-    v.entry = table.get(fd);
-    if (v.entry.present && v.entry.agent) continue;
-    if (fd >= table.capacity()) {
-      v.origin = Origin::kOverflow;
-    } else if (v.entry.present && fd_kinds_compatible(v.entry.kind, v.kind)) {
-      v.origin = Origin::kTracked;
-    } else {
-      // Stale (the kernel has this number for something else): dropped unless it changed since.
-      if (v.entry.present) table.clear_if(fd, v.entry);
-      v.entry = FdEntry{};
+  alignas(dirent64) char batch[8192];
+  while (own_fd_live(self)) {
+    ssize_t n = getdents64(self, batch, sizeof(batch));
+    if (n <= 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* d = reinterpret_cast<const dirent64*>(batch + at);
+      at += d->d_reclen;
+      view_fd(table, self, d->d_name, listed, out);
     }
-    describe(v, link);
-    out.push_back(std::move(v));
   }
-  closedir(dir);
+  own_fd_close(self);
   for (size_t fd = 0; fd < listed.size(); ++fd) {
     FdEntry e = table.get(static_cast<int>(fd));
     if (!e.present || listed[fd] || e.agent) continue;

@@ -20,15 +20,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       abort();
     }
     (void)req.param("debug");
-    (void)req.header("authorization");
+    std::string token = bearer_credentials(req.header("authorization"));
+    if (!token.empty() && token.front() == ' ') abort();
     HttpRequest prefix_req;
     size_t prefix_used = 0;
-    if (used > 0 && parse_http_request(in.substr(0, used - 1), &prefix_req, &prefix_used) ==
-                        ParseStatus::kDone &&
+    if (used > 0 &&
+        parse_http_request(in.substr(0, used - 1), &prefix_req, &prefix_used) ==
+            ParseStatus::kDone &&
         prefix_used == used) {
       abort();
     }
   }
   (void)url_decode(in);
+  (void)bearer_credentials(in);
   return 0;
 }

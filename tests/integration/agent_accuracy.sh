@@ -27,8 +27,9 @@ run() {  # run RATE ROUNDS DIR
   mkdir -p "$3"
   # env, not a plain assignment: timeout itself must not load the agent (which would strip
   # itself from LD_PRELOAD before exec'ing the program).
+  # LEAKSCOPE_DUMP_KEEP=0: every round is read, not only the last 10.
   timeout 120 env LD_PRELOAD="$BUILD/libleakscope.so" LEAKSCOPE_RATE="$1" LEAKSCOPE_DUMP_DIR="$3" \
-    LEAKSCOPE_DUMP_SIGNAL=USR2 "$PROG" "$2" "$3" "$USR2"
+    LEAKSCOPE_DUMP_KEEP=0 LEAKSCOPE_DUMP_SIGNAL=USR2 "$PROG" "$2" "$3" "$USR2"
 }
 
 echo "== rate 1: exact"

@@ -22,6 +22,17 @@ TEST(HttpRequest, ParsesGetWithQueryAndHeaders) {
   EXPECT_EQ(req.header("authorization"), "Bearer t");
 }
 
+TEST(HttpRequest, BearerSchemeIsCaseInsensitive) {
+  EXPECT_EQ(bearer_credentials("Bearer s3cret"), "s3cret");
+  EXPECT_EQ(bearer_credentials("bearer s3cret"), "s3cret");
+  EXPECT_EQ(bearer_credentials("BEARER   s3cret"), "s3cret");
+  EXPECT_EQ(bearer_credentials("Basic s3cret"), "");
+  EXPECT_EQ(bearer_credentials("Bearer"), "");
+  EXPECT_EQ(bearer_credentials("Bearer "), "");
+  EXPECT_EQ(bearer_credentials("Bearers3cret"), "");
+  EXPECT_EQ(bearer_credentials(""), "");
+}
+
 TEST(HttpRequest, WaitsForTheWholeBody) {
   HttpRequest req;
   size_t used = 0;
