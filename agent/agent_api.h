@@ -36,6 +36,21 @@ class LEAKSCOPE_HIDDEN ReentryGuard {
 };
 
 // ---- stacks --------------------------------------------------------------------------------
+// True while this thread is inside libgcc's FDE lookup or frame registry (unwind_hooks.cc), where
+// it may hold libgcc's object_mutex: the agent must not unwind then (capture_stack returns 0).
+LEAKSCOPE_HIDDEN bool in_unwinder();
+
+// RAII, for the thread-stack capture handler: while alive, this thread's unwinds never wait for
+// another thread inside the frame registry; such an unwind ends early and gave_up() says so.
+class LEAKSCOPE_HIDDEN UnwindTryOnly {
+ public:
+  UnwindTryOnly();
+  ~UnwindTryOnly();
+  bool gave_up() const;
+  UnwindTryOnly(const UnwindTryOnly&) = delete;
+  UnwindTryOnly& operator=(const UnwindTryOnly&) = delete;
+};
+
 inline constexpr int kMaxFrames = 64;
 
 // Captures up to `max` return addresses of the caller, skipping `skip` innermost frames (the

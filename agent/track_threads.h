@@ -152,6 +152,7 @@ std::string threads_profile_bytes();
 // Captures the current stack of thread `tid` of this process by a signal to it. Returns the
 // frame count (0 with `why` set when it could not: signal blocked, handler replaced, timeout).
 // Server thread only; waits at most timeout_ms.
+// *why: on 0, why there is no stack; on success, nullptr, or a note on a partial stack.
 int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, const char** why);
 void thread_signal_after_fork_child();
 
