@@ -8,6 +8,7 @@
 //   forkhold forks a child that sleeps 30 s, writes the child's pid to argv[2], then pauses
 //   dlerror  dlsym failures (dlerror's buffer is calloc'd inside libdl) and dlopen of a
 //            missing file, under sampling
+//   crash    dereferences a null pointer (the script expects death by SIGSEGV)
 //   jit      registers the executable's .eh_frame as a JIT would (__register_frame), then
 //            unwinds: libgcc then takes its object_mutex on every frame and allocates under it
 //            (issue 18's reproduction; it hung under the agent at rate 1)
@@ -219,6 +220,10 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "dlerror") == 0) return mode_dlerror();
   if (strcmp(mode, "forkhold") == 0 && argc > 2) return mode_forkhold(argv[2]);
   if (strcmp(mode, "jit") == 0) return mode_jit();
+  if (strcmp(mode, "crash") == 0) {
+    volatile int* volatile nowhere = nullptr;
+    return *nowhere;
+  }
   if (strcmp(mode, "jitthreads") == 0 && argc > 2) return mode_jitthreads(argv[2]);
   fprintf(stderr, "usage: %s fork|exec|signal|threads|dlerror\n", argv[0]);
   return 2;
