@@ -159,10 +159,21 @@ void init_tables() {
 
 const Config& config() { return g_config; }
 
+LEAKSCOPE_HIDDEN void init_or_throw();
+
 void agent_ensure_init() {
   int expected = 0;
   if (!g_init_state.compare_exchange_strong(expected, 1)) return;
   ReentryGuard guard;
+  AllocFailureThrows throws;
+  try {
+    init_or_throw();
+  } catch (...) {  // out of memory before main: the agent stays passive, the host starts
+    agent_log("out of memory while starting; the agent stays passive");
+  }
+}
+
+void init_or_throw() {
   if (!resolve_real_functions()) return;  // hooks stay pass-through / bootstrap
   load_config(g_config);
   g_rate = g_config.rate;
@@ -181,11 +192,23 @@ void agent_ensure_init() {
   g_init_state.store(2);
 }
 
+LEAKSCOPE_HIDDEN void write_dump_files_or_throw();
+
 void heap_after_fork_child() {
   // The books and the live set are lock-free and belong to the child from here on.
 }
 
 void write_dump_files() {
+  try {
+    write_dump_files_or_throw();
+  } catch (...) {  // the agent's own bad_alloc (AllocFailureThrows): this dump is skipped
+    static bool said = false;  // once: with a dump interval it could fail every second
+    if (!said) agent_log("out of memory while writing a dump; skipped (said once)");
+    said = true;
+  }
+}
+
+void write_dump_files_or_throw() {
   const char* dir = g_config.dump_dir;
   if (dir[0] == '\0') return;
   static int seq = 0;

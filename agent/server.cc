@@ -134,7 +134,12 @@ void handle(const HttpRequest& req, HttpResponse& res) {
   int n = g_route_count.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
     if (path == g_routes[i].path) {
-      g_routes[i].handler(req, res);
+      try {  // out of memory (the agent's own bad_alloc, AllocFailureThrows): this request fails
+        g_routes[i].handler(req, res);
+      } catch (...) {
+        res = HttpResponse{};
+        error_response(res, 503, "leakscope: out of memory in the agent; try again");
+      }
       return;
     }
   }
@@ -363,9 +368,7 @@ void accept_all(std::vector<Connection>& conns) {
   }
 }
 
-void* agent_thread(void*) {
-  ReentryGuard guard;  // for the thread's whole life: nothing it does is sampled
-  std::vector<Connection> conns;
+void serve_loop(std::vector<Connection>& conns) {
   int64_t interval_ms = config().dump_interval_s * 1000;
   int64_t next_dump = interval_ms > 0 ? now_ms() + interval_ms : INT64_MAX;
   for (;;) {
@@ -408,7 +411,25 @@ void* agent_thread(void*) {
     }
     conns = std::move(keep);
   }
-  return nullptr;
+}
+
+void* agent_thread(void*) {
+  ReentryGuard guard;             // for the thread's whole life: nothing it does is sampled
+  AllocFailureThrows throws;      // a failed new throws the agent's bad_alloc, caught here
+  std::vector<Connection> conns;  // outlives a failed round: its descriptors close by deadline
+  for (;;) {
+    try {
+      serve_loop(conns);
+      return nullptr;
+    } catch (...) {
+      static bool said = false;  // once: under lasting pressure every round may fail
+      if (!said)
+        agent_log("out of memory in the agent thread; the request in progress was dropped");
+      said = true;
+      timespec pause{0, 100 * 1000 * 1000};
+      nanosleep(&pause, nullptr);
+    }
+  }
 }
 
 }  // namespace

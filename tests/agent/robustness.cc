@@ -8,6 +8,7 @@
 //   forkhold forks a child that sleeps 30 s, writes the child's pid to argv[2], then pauses
 //   dlerror  dlsym failures (dlerror's buffer is calloc'd inside libdl) and dlopen of a
 //            missing file, under sampling
+//   pause    waits for a signal, forever (a C++ host for the script to talk to)
 //   crash    dereferences a null pointer (the script expects death by SIGSEGV)
 //   jit      registers the executable's .eh_frame as a JIT would (__register_frame), then
 //            unwinds: libgcc then takes its object_mutex on every frame and allocates under it
@@ -220,6 +221,9 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "dlerror") == 0) return mode_dlerror();
   if (strcmp(mode, "forkhold") == 0 && argc > 2) return mode_forkhold(argv[2]);
   if (strcmp(mode, "jit") == 0) return mode_jit();
+  if (strcmp(mode, "pause") == 0) {
+    for (;;) pause();
+  }
   if (strcmp(mode, "crash") == 0) {
     volatile int* volatile nowhere = nullptr;
     return *nowhere;
