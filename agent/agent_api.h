@@ -57,7 +57,8 @@ LEAKSCOPE_HIDDEN bool alloc_failure_throws();
 LEAKSCOPE_HIDDEN bool in_unwinder();
 
 // RAII, for the thread-stack capture handler: while alive, this thread's unwinds never wait for
-// another thread inside the frame registry; such an unwind ends early and gave_up() says so.
+// another thread inside the frame registry; when one is inside it, gave_up() is true and the
+// handler must not unwind at all.
 class LEAKSCOPE_HIDDEN UnwindTryOnly {
  public:
   UnwindTryOnly();

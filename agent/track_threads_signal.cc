@@ -80,8 +80,11 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
   } else {
     ReentryGuard guard;
     UnwindTryOnly try_only;  // never wait for another thread's object_mutex with signals masked
-    n = capture_stack(pcs, kMaxFrames, 0);
-    if (try_only.gave_up()) note = kUnwinderBusy;
+    if (try_only.gave_up()) {
+      note = kUnwinderBusy;  // n stays 0: the pc alone, below
+    } else {
+      n = capture_stack(pcs, kMaxFrames, 0);
+    }
     int cut = -1;
     for (int i = 0; i < n; ++i) {
       if (pcs[i] == rip) {
@@ -234,7 +237,7 @@ int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, con
       *why = "the thread is inside the unwinder's frame registry: its pc alone";
       break;
     case kUnwinderBusy:
-      *why = "another thread was inside the unwinder's frame registry: the stack is cut short";
+      *why = "another thread was inside the unwinder's frame registry: its pc alone";
       break;
     case kInAgent:
       *why = "the thread was inside the agent";

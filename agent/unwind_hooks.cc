@@ -22,10 +22,13 @@
 //   * A gate (an agent spin lock) around every call that may take object_mutex, i.e. every
 //     registry call and every lookup once any frame was registered (libgcc's own
 //     `any_objects_registered` never goes back to false, nor does ours). Every holder of
-//     object_mutex then holds the gate, so the capture handler, which only *tries* the gate
-//     (UnwindTryOnly), never waits for object_mutex: when the gate is taken, its unwind stops
-//     there and the page says the stack is partial. The handler is bounded, and a thread never
-//     sits in it with every signal masked.
+//     object_mutex then holds the gate. The capture handler (UnwindTryOnly) decides once, before
+//     it unwinds: with nothing registered it counts as a lock-free lookup for its whole unwind
+//     (a registration waits for it); otherwise it *tries* the gate and unwinds holding it, or,
+//     when another thread holds it, does not unwind at all (the page gets the pc alone and says
+//     why). It never waits for object_mutex, so it is bounded, and a thread never sits in it
+//     with every signal masked. (Failing a lookup midway is not an option: libgcc aborts when
+//     the first frame of an unwind has no FDE.)
 //
 // Lookups before the first registration stay lock-free (libgcc takes no lock either): they
 // announce themselves in g_inflight, and the first registration waits for the lookups that
@@ -50,8 +53,9 @@ using FindFde = const void* (*)(void*, void*);
 SpinLock g_gate;
 std::atomic<bool> g_registered{false};  // once true, never false again (libgcc's the same)
 std::atomic<int> g_inflight{0};         // lock-free lookups under way
-constinit thread_local int t_try_only __attribute__((tls_model("initial-exec"))) = 0;
-constinit thread_local int t_gave_up __attribute__((tls_model("initial-exec"))) = 0;
+// The capture handler's mode for its unwind (UnwindTryOnly); kNormal elsewhere.
+enum : int { kNormal = 0, kLockFree, kGateHeld, kGaveUp };
+constinit thread_local int t_capture __attribute__((tls_model("initial-exec"))) = kNormal;
 
 void* resolve(const char* name) {
   void* p = dlvsym(RTLD_NEXT, name, "GCC_3.0");
@@ -92,30 +96,22 @@ Real g_unwind_real;
 // through the depth: libgcc's entry points call each other.
 class GateHolder {
  public:
-  explicit GateHolder(bool try_only) {
-    if (t_state.unwinder_depth == 0) {
-      if (try_only) {
-        if (!g_gate.try_lock()) return;
-      } else {
-        g_gate.lock();
-      }
+  GateHolder() {
+    if (t_state.unwinder_depth == 0 && t_capture != kGateHeld) {
+      g_gate.lock();
       owner_ = true;
     }
     ++t_state.unwinder_depth;
-    entered_ = true;
   }
   ~GateHolder() {
-    if (!entered_) return;
     --t_state.unwinder_depth;
     if (owner_) g_gate.unlock();
   }
-  bool entered() const { return entered_; }
   GateHolder(const GateHolder&) = delete;
   GateHolder& operator=(const GateHolder&) = delete;
 
  private:
   bool owner_ = false;
-  bool entered_ = false;
 };
 
 // A registry call: marks the registry as in use for good, lets the lock-free lookups that began
@@ -131,11 +127,30 @@ void enter_registry() {
 bool in_unwinder() { return t_state.unwinder_depth > 0; }
 
 UnwindTryOnly::UnwindTryOnly() {
-  ++t_try_only;
-  t_gave_up = 0;
+  g_inflight.fetch_add(1, std::memory_order_seq_cst);
+  if (!g_registered.load(std::memory_order_seq_cst)) {
+    t_capture = kLockFree;  // a registration waits for this whole unwind
+    return;
+  }
+  g_inflight.fetch_sub(1, std::memory_order_release);
+  // The gate is held for one lookup at a time: a short, bounded wait usually gets it. Bounded,
+  // because its holder may be waiting for a lock this very thread was interrupted holding.
+  constexpr int kTries = 100;
+  t_capture = kGaveUp;
+  for (int i = 0; i < kTries; ++i) {
+    if (g_gate.try_lock()) {
+      t_capture = kGateHeld;
+      break;
+    }
+    sched_yield();  // let a preempted holder finish its lookup
+  }
 }
-UnwindTryOnly::~UnwindTryOnly() { --t_try_only; }
-bool UnwindTryOnly::gave_up() const { return t_gave_up != 0; }
+UnwindTryOnly::~UnwindTryOnly() {
+  if (t_capture == kLockFree) g_inflight.fetch_sub(1, std::memory_order_release);
+  if (t_capture == kGateHeld) g_gate.unlock();
+  t_capture = kNormal;
+}
+bool UnwindTryOnly::gave_up() const { return t_capture == kGaveUp; }
 
 void unwind_hooks_init() {
 #define LEAKSCOPE_RESOLVE(name) (void)LEAKSCOPE_REAL(name, void*);
@@ -156,6 +171,7 @@ extern "C" {
 LEAKSCOPE_EXPORT const void* _Unwind_Find_FDE(void* pc, void* bases) {
   auto real = LEAKSCOPE_REAL(_Unwind_Find_FDE, FindFde);
   if (real == nullptr) return nullptr;
+  if (t_capture == kLockFree) return real(pc, bases);  // see UnwindTryOnly
   if (!g_registered.load(std::memory_order_acquire)) {
     // No frame registered: libgcc's lookup takes no lock. Announce it, then look again (a
     // registration between the two loads waits for this lookup).
@@ -167,11 +183,7 @@ LEAKSCOPE_EXPORT const void* _Unwind_Find_FDE(void* pc, void* bases) {
     }
     g_inflight.fetch_sub(1, std::memory_order_release);
   }
-  GateHolder gate(t_try_only > 0);
-  if (!gate.entered()) {
-    t_gave_up = 1;  // the capture handler does not wait: the unwind ends at this frame
-    return nullptr;
-  }
+  GateHolder gate;  // the capture handler holds it already (kGateHeld)
   return real(pc, bases);
 }
 
@@ -181,7 +193,7 @@ LEAKSCOPE_EXPORT const void* _Unwind_Find_FDE(void* pc, void* bases) {
     auto real = LEAKSCOPE_REAL(name, Fn);                \
     if (real == nullptr) return static_cast<ret>(0);     \
     enter_registry();                                    \
-    GateHolder gate(false);                              \
+    GateHolder gate;                                     \
     return real args;                                    \
   }
 
