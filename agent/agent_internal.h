@@ -41,6 +41,7 @@ struct Config {
   char token[256] = {};
   char announce[512] = {};
   char dump_dir[512] = {};
+  char target[256] = {};  // LEAKSCOPE_TARGET: glob on the executable; "": not a known wrapper
 };
 LEAKSCOPE_HIDDEN const Config& config();
 LEAKSCOPE_HIDDEN void load_config(Config& out);
@@ -120,6 +121,10 @@ LEAKSCOPE_HIDDEN void unwind_hooks_init();
 LEAKSCOPE_HIDDEN void unwind_fork_prepare();
 LEAKSCOPE_HIDDEN void unwind_fork_parent();
 LEAKSCOPE_HIDDEN void unwind_fork_child();
+
+// Whether this process is the target (samples, serves, announces, dumps) or passes the agent on
+// to what it starts (target.cc). May put LEAKSCOPE_CLAIM in the environment.
+LEAKSCOPE_HIDDEN bool decide_target(const Config& config);
 
 // Sets up everything once (idempotent; called from the first hook or the constructor).
 LEAKSCOPE_HIDDEN void agent_ensure_init();

@@ -151,6 +151,7 @@ void load_config(Config& c) {
   copy(c.token, sizeof(c.token), getenv("LEAKSCOPE_TOKEN"));
   copy(c.announce, sizeof(c.announce), getenv("LEAKSCOPE_ANNOUNCE"));
   copy(c.dump_dir, sizeof(c.dump_dir), getenv("LEAKSCOPE_DUMP_DIR"));
+  copy(c.target, sizeof(c.target), getenv("LEAKSCOPE_TARGET"));
 }
 
 }  // namespace leakscope::agent
