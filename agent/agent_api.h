@@ -67,6 +67,9 @@ class LEAKSCOPE_HIDDEN UnwindTryOnly {
   UnwindTryOnly(const UnwindTryOnly&) = delete;
   UnwindTryOnly& operator=(const UnwindTryOnly&) = delete;
 };
+// True inside an UnwindTryOnly scope: the allocation hooks' slow paths fail every allocation
+// (the handler may have interrupted the allocator; see unwind_hooks.cc).
+LEAKSCOPE_HIDDEN bool in_capture_unwind();
 
 inline constexpr int kMaxFrames = 64;
 

@@ -56,6 +56,8 @@ std::atomic<int> g_inflight{0};         // lock-free lookups under way
 // The capture handler's mode for its unwind (UnwindTryOnly); kNormal elsewhere.
 enum : int { kNormal = 0, kLockFree, kGateHeld, kGaveUp };
 constinit thread_local int t_capture __attribute__((tls_model("initial-exec"))) = kNormal;
+// The interrupted code's heap countdown, while the capture handler forces it below zero.
+constinit thread_local int64_t t_saved_countdown __attribute__((tls_model("initial-exec"))) = 0;
 
 void* resolve(const char* name) {
   void* p = dlvsym(RTLD_NEXT, name, "GCC_3.0");
@@ -127,6 +129,13 @@ void enter_registry() {
 bool in_unwinder() { return t_state.unwinder_depth > 0; }
 
 UnwindTryOnly::UnwindTryOnly() {
+  // libgcc sorts a newly registered object with malloc, under object_mutex, during a lookup;
+  // in a handler that interrupted the allocator, malloc would deadlock on the allocator's own
+  // lock. A forced countdown sends every allocation of this thread to the hooks' slow path,
+  // which fails it while the handler unwinds (in_capture_unwind); libgcc then searches the
+  // object unsorted, as it does when malloc fails.
+  t_saved_countdown = t_state.heap_countdown;
+  t_state.heap_countdown = INT64_MIN / 4;
   g_inflight.fetch_add(1, std::memory_order_seq_cst);
   if (!g_registered.load(std::memory_order_seq_cst)) {
     t_capture = kLockFree;  // a registration waits for this whole unwind
@@ -149,7 +158,9 @@ UnwindTryOnly::~UnwindTryOnly() {
   if (t_capture == kLockFree) g_inflight.fetch_sub(1, std::memory_order_release);
   if (t_capture == kGateHeld) g_gate.unlock();
   t_capture = kNormal;
+  t_state.heap_countdown = t_saved_countdown;
 }
+bool in_capture_unwind() { return t_capture != kNormal; }
 bool UnwindTryOnly::gave_up() const { return t_capture == kGaveUp; }
 
 void unwind_hooks_init() {
