@@ -84,16 +84,9 @@ void strip_self_from_ld_preload() {
   }
 }
 
-// The unwind gate first: its holder may intern a stack (unwind_hooks.cc).
-void fork_prepare() {
-  unwind_fork_prepare();
-  stack_table_fork_prepare();
-}
+void fork_prepare() { stack_table_fork_prepare(); }
 
-void fork_parent() {
-  stack_table_fork_parent();
-  unwind_fork_parent();
-}
+void fork_parent() { stack_table_fork_parent(); }
 
 void fork_child() {
   ReentryGuard guard;

@@ -116,10 +116,8 @@ LEAKSCOPE_HIDDEN void mmap_fork_prepare();
 LEAKSCOPE_HIDDEN void mmap_fork_parent();
 LEAKSCOPE_HIDDEN void mmap_after_fork_child();
 
-// The frame-registry hooks (unwind_hooks.cc): resolution, and the gate around fork.
+// The frame-registry hooks (unwind_hooks.cc): resolution, and the fork child's view of the gate.
 LEAKSCOPE_HIDDEN void unwind_hooks_init();
-LEAKSCOPE_HIDDEN void unwind_fork_prepare();
-LEAKSCOPE_HIDDEN void unwind_fork_parent();
 LEAKSCOPE_HIDDEN void unwind_fork_child();
 
 // Whether this process is the target (samples, serves, announces, dumps) or passes the agent on

@@ -34,9 +34,12 @@
 // announce themselves in g_inflight, and the first registration waits for the lookups that
 // started before it to finish, so none of them can reach object_mutex without the gate.
 //
-// The gate is taken around fork() (before the stack table lock: a gate holder may intern a
-// stack), so a child never inherits it held, nor, therefore, object_mutex held by a thread that
-// does not exist in the child.
+// fork(): the gate is *not* taken around fork. A prepare handler that waited for it could
+// deadlock against an allocator whose own prepare handler ran first (jemalloc's, say) while the
+// gate holder, inside libgcc, waits for that allocator. Instead a child that inherits the gate
+// held by a thread that does not exist in it (so, perhaps, libgcc's object_mutex too: the
+// same hazard any threaded program that forks has) never unwinds again (in_unwinder() is true
+// for good): its stacks are the caller's address alone.
 #include <dlfcn.h>
 #include <sched.h>
 
@@ -53,6 +56,7 @@ using FindFde = const void* (*)(void*, void*);
 SpinLock g_gate;
 std::atomic<bool> g_registered{false};  // once true, never false again (libgcc's the same)
 std::atomic<int> g_inflight{0};         // lock-free lookups under way
+std::atomic<bool> g_poisoned{false};    // a fork child inherited the gate held: never unwind
 // The capture handler's mode for its unwind (UnwindTryOnly); kNormal elsewhere.
 enum : int { kNormal = 0, kLockFree, kGateHeld, kGaveUp };
 constinit thread_local int t_capture __attribute__((tls_model("initial-exec"))) = kNormal;
@@ -126,7 +130,9 @@ void enter_registry() {
 
 }  // namespace
 
-bool in_unwinder() { return t_state.unwinder_depth > 0; }
+bool in_unwinder() {
+  return t_state.unwinder_depth > 0 || g_poisoned.load(std::memory_order_relaxed);
+}
 
 UnwindTryOnly::UnwindTryOnly() {
   // libgcc sorts a newly registered object with malloc, under object_mutex, during a lookup;
@@ -169,9 +175,14 @@ void unwind_hooks_init() {
 #undef LEAKSCOPE_RESOLVE
 }
 
-void unwind_fork_prepare() { g_gate.lock(); }
-void unwind_fork_parent() { g_gate.unlock(); }
-void unwind_fork_child() { g_gate.reset(); }
+void unwind_fork_child() {
+  if (g_gate.try_lock()) {
+    g_gate.unlock();
+    return;
+  }
+  g_poisoned.store(true, std::memory_order_relaxed);  // held by a thread this child lacks
+  g_gate.reset();
+}
 
 }  // namespace leakscope::agent
 
