@@ -8,6 +8,15 @@ PROG=$BUILD/agent_robustness
 
 # serves PID: true if process PID runs the agent's thread (only a target starts it).
 serves() { grep -qx leakscope /proc/"$1"/task/*/comm 2>/dev/null; }
+# wait_serves PID: true once PID serves (the thread starts just after the announce file is written)
+wait_serves() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    serves "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
 # the pids whose parent is $1
 children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 # wait_children PID N: waits until PID has N children; prints them
@@ -42,7 +51,7 @@ echo "== the wrapper that stays (timeout forks): it does not serve, its child do
 start_agent timeout -- timeout 600 "$PROG" pause
 kid=$(wait_children "$PID" 1)
 serves "$PID" && fail "timeout itself serves"
-serves "$kid" || fail "timeout's child does not serve"
+wait_serves "$kid" || fail "timeout's child does not serve"
 PIDS+=("$kid")
 stop_children
 
@@ -50,6 +59,8 @@ echo "== bash starting two programs at once: exactly one serves"
 start_agent two -- bash -c "\"\$0\" pause & \"\$0\" pause & wait" "$PROG"
 read -r -a kids <<<"$(wait_children "$PID" 2 | tr '\n' ' ')"
 PIDS+=("${kids[@]}")
+wait_serves "${kids[0]}" || wait_serves "${kids[1]}" || fail "neither of bash's children serves"
+sleep 0.5  # time for a second server, if there were one, to start
 n=0
 for k in "${kids[@]}"; do serves "$k" && n=$((n + 1)); done
 ((n == 1)) || fail "$n of bash's 2 children serve"
@@ -60,12 +71,23 @@ stop_children
 
 echo "== bash starting two programs one after the other: the second serves once the first ended"
 start_agent seq -- bash -c "\"\$0\" dlerror; \"\$0\" pause; true" "$PROG"
-kid=$(wait_children "$PID" 1)
+kid=
+for ((i = 0; i < 200; i++)); do  # the second child (the first may still be running)
+  for k in $(children "$PID"); do
+    [[ $(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null) == *" pause "* ]] && kid=$k
+  done
+  [[ -n $kid ]] && serves "$kid" && break
+  sleep 0.05
+done
+[[ -n $kid ]] || fail "bash did not start its second program"
 PIDS+=("$kid")
-for ((i = 0; i < 100; i++)); do serves "$kid" && break; sleep 0.05; done
 serves "$kid" || fail "the second program does not serve"
-ADDR=$(head -n1 "$TMP/seq.addr")
-got=$(cmdline)
+for ((i = 0; i < 200; i++)); do  # the announce file names the live one once it has written it
+  ADDR=$(head -n1 "$TMP/seq.addr")
+  got=$(cmdline || true)
+  [[ $got == "$PROG pause" ]] && break
+  sleep 0.05
+done
 [[ $got == "$PROG pause" ]] || fail "the announce file names \"$got\""
 stop_children
 
@@ -79,8 +101,11 @@ for k in "${kids[@]}"; do
   if [[ $exe == */sleep ]]; then
     serves "$k" && fail "sleep serves under LEAKSCOPE_TARGET=agent_rob*"
   else
-    serves "$k" || fail "$exe does not serve"
+    wait_serves "$k" || fail "$exe does not serve"
   fi
+done
+for k in "${kids[@]}"; do  # again, now that the target had time to start its thread
+  [[ $(readlink "/proc/$k/exe") == */sleep ]] && serves "$k" && fail "sleep serves (late)"
 done
 stop_children
 
