@@ -105,7 +105,7 @@ for k in "${kids[@]}"; do
   fi
 done
 for k in "${kids[@]}"; do  # again, now that the target had time to start its thread
-  [[ $(readlink "/proc/$k/exe") == */sleep ]] && serves "$k" && fail "sleep serves (late)"
+  if [[ $(readlink "/proc/$k/exe") == */sleep ]] && serves "$k"; then fail "sleep serves (late)"; fi
 done
 stop_children
 
