@@ -237,7 +237,9 @@ int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, con
       *why = "the thread is inside the unwinder's frame registry: its pc alone";
       break;
     case kUnwinderBusy:
-      *why = "another thread was inside the unwinder's frame registry: its pc alone";
+      *why =
+          "another thread was inside the unwinder's frame registry (or sampling is off while "
+          "frames are registered): its pc alone";
       break;
     case kInAgent:
       *why = "the thread was inside the agent";

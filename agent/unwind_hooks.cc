@@ -148,10 +148,13 @@ UnwindTryOnly::UnwindTryOnly() {
     return;
   }
   g_inflight.fetch_sub(1, std::memory_order_release);
+  t_capture = kGaveUp;
+  // With sampling off the hooks' fast path forwards every allocation before any countdown is
+  // looked at, so the forced countdown above cannot fail libgcc's malloc: do not unwind.
+  if (!g_sampling.load(std::memory_order_relaxed)) return;
   // The gate is held for one lookup at a time: a short, bounded wait usually gets it. Bounded,
   // because its holder may be waiting for a lock this very thread was interrupted holding.
   constexpr int kTries = 100;
-  t_capture = kGaveUp;
   for (int i = 0; i < kTries; ++i) {
     if (g_gate.try_lock()) {
       t_capture = kGateHeld;
