@@ -2,11 +2,12 @@
 // signals, dumps to a directory, and the exec policy.
 //
 // Init runs from the library constructor, or earlier from the first hooked call if the host
-// allocates before constructors run. Order: resolve the real functions, read the config, map
-// the tables inside the memory budget, warm up the unwinder, let each subsystem register its
-// routes, strip the agent from LD_PRELOAD (so exec'd children run without it unless
-// LEAKSCOPE_INHERIT=1), install pthread_atfork handlers and signals, switch sampling on (unless
-// dormant), start the agent thread.
+// allocates before constructors run. Order: resolve the real functions, read the config, decide
+// whether this process is the target (target.cc: a wrapper or shell stays passive and passes the
+// agent on, and init ends there), map the tables inside the memory budget, warm up the unwinder,
+// let each subsystem register its routes, strip the agent from LD_PRELOAD (so exec'd children run
+// without it unless LEAKSCOPE_INHERIT=1), install pthread_atfork handlers and signals, switch
+// sampling on (unless dormant), start the agent thread.
 //
 // fork(): the child keeps sampling into its own copy of the books (they are plain memory), the
 // stack table lock is taken around fork so the child never inherits it held, and the child
@@ -89,6 +90,7 @@ void fork_parent() { stack_table_fork_parent(); }
 
 void fork_child() {
   ReentryGuard guard;
+  unwind_fork_child();
   stack_table_fork_child();
   heap_after_fork_child();
   server_after_fork_child();
@@ -151,13 +153,31 @@ void init_tables() {
 
 const Config& config() { return g_config; }
 
+LEAKSCOPE_HIDDEN void init_or_throw();
+
 void agent_ensure_init() {
   int expected = 0;
   if (!g_init_state.compare_exchange_strong(expected, 1)) return;
   ReentryGuard guard;
+  AllocFailureThrows throws;
+  try {
+    init_or_throw();
+  } catch (...) {  // out of memory before main: the agent stays passive, the host starts
+    agent_log("out of memory while starting; the agent stays passive");
+  }
+}
+
+void init_or_throw() {
   if (!resolve_real_functions()) return;  // hooks stay pass-through / bootstrap
   load_config(g_config);
   g_rate = g_config.rate;
+  if (!decide_target(g_config)) {
+    // A wrapper or shell (or not LEAKSCOPE_TARGET): every hook passes through, nothing is
+    // served, and the agent stays in LD_PRELOAD for the program it starts (target.cc).
+    unwind_hooks_init();
+    g_init_state.store(2);
+    return;
+  }
   init_tables();
   stack_capture_init();
   heap_init();

@@ -35,7 +35,42 @@ class LEAKSCOPE_HIDDEN ReentryGuard {
   ReentryGuard& operator=(const ReentryGuard&) = delete;
 };
 
+// ---- allocation failure ----------------------------------------------------------------------
+// RAII: while alive on this thread, an operator new that fails throws the agent's own
+// std::bad_alloc (its static, hidden libstdc++'s), which the agent catches at the boundary of the
+// work it was doing (one request, one dump), instead of calling the host's operator new: in a C
+// host there is none (that was abort()), in a C++ host it throws the host's bad_alloc out of the
+// agent's thread (std::terminate). Issue 18, item 3. Without it (host threads), a failed new in
+// agent code behaves as the host's would.
+class LEAKSCOPE_HIDDEN AllocFailureThrows {
+ public:
+  AllocFailureThrows();
+  ~AllocFailureThrows();
+  AllocFailureThrows(const AllocFailureThrows&) = delete;
+  AllocFailureThrows& operator=(const AllocFailureThrows&) = delete;
+};
+LEAKSCOPE_HIDDEN bool alloc_failure_throws();
+
 // ---- stacks --------------------------------------------------------------------------------
+// True while this thread is inside libgcc's FDE lookup or frame registry (unwind_hooks.cc), where
+// it may hold libgcc's object_mutex: the agent must not unwind then (capture_stack returns 0).
+LEAKSCOPE_HIDDEN bool in_unwinder();
+
+// RAII, for the thread-stack capture handler: while alive, this thread's unwinds never wait for
+// another thread inside the frame registry; when one is inside it, gave_up() is true and the
+// handler must not unwind at all.
+class LEAKSCOPE_HIDDEN UnwindTryOnly {
+ public:
+  UnwindTryOnly();
+  ~UnwindTryOnly();
+  bool gave_up() const;
+  UnwindTryOnly(const UnwindTryOnly&) = delete;
+  UnwindTryOnly& operator=(const UnwindTryOnly&) = delete;
+};
+// True inside an UnwindTryOnly scope: the allocation hooks' slow paths fail every allocation
+// (the handler may have interrupted the allocator; see unwind_hooks.cc).
+LEAKSCOPE_HIDDEN bool in_capture_unwind();
+
 inline constexpr int kMaxFrames = 64;
 
 // Captures up to `max` return addresses of the caller, skipping `skip` innermost frames (the

@@ -22,7 +22,7 @@ struct ThreadState {
   int64_t mmap_countdown;  // the same for anonymous mappings
   uint64_t rng;            // xorshift64* state; 0 until the thread's first slow path
   int32_t guard_depth;     // > 0 while inside the agent (ReentryGuard)
-  int32_t reserved;
+  int32_t unwinder_depth;  // > 0 while inside libgcc's FDE lookup/registry (unwind_hooks.cc)
 };
 static_assert(sizeof(ThreadState) == 32, "ThreadState is on every malloc path; keep it small");
 
@@ -42,6 +42,7 @@ struct Config {
   char token[256] = {};
   char announce[512] = {};
   char dump_dir[512] = {};
+  char target[256] = {};  // LEAKSCOPE_TARGET: glob on the executable; "": not a known wrapper
 };
 LEAKSCOPE_HIDDEN const Config& config();
 LEAKSCOPE_HIDDEN void load_config(Config& out);
@@ -60,6 +61,7 @@ class LEAKSCOPE_HIDDEN SpinLock {
       while (flag_.load(std::memory_order_relaxed)) pause();
     }
   }
+  bool try_lock() { return !flag_.exchange(true, std::memory_order_acquire); }
   void unlock() { flag_.store(false, std::memory_order_release); }
   // After fork, in the child: the owner may have been another thread, which does not exist.
   void reset() { flag_.store(false, std::memory_order_relaxed); }
@@ -114,6 +116,14 @@ LEAKSCOPE_HIDDEN void mmap_init();
 LEAKSCOPE_HIDDEN void mmap_fork_prepare();
 LEAKSCOPE_HIDDEN void mmap_fork_parent();
 LEAKSCOPE_HIDDEN void mmap_after_fork_child();
+
+// The frame-registry hooks (unwind_hooks.cc): resolution, and the fork child's view of the gate.
+LEAKSCOPE_HIDDEN void unwind_hooks_init();
+LEAKSCOPE_HIDDEN void unwind_fork_child();
+
+// Whether this process is the target (samples, serves, announces, dumps) or passes the agent on
+// to what it starts (target.cc). May put LEAKSCOPE_CLAIM in the environment.
+LEAKSCOPE_HIDDEN bool decide_target(const Config& config);
 
 // Sets up everything once (idempotent; called from the first hook or the constructor).
 LEAKSCOPE_HIDDEN void agent_ensure_init();

@@ -90,7 +90,19 @@ void report(bool ok, const char* path, int err) {
 
 }  // namespace
 
+void write_dump_files_or_throw();
+
 void write_dump_files() {
+  try {
+    write_dump_files_or_throw();
+  } catch (...) {  // the agent's own bad_alloc (AllocFailureThrows): this dump is skipped
+    static bool said = false;  // once: with a dump interval it could fail every second
+    if (!said) agent_log("out of memory while writing a dump; skipped (said once)");
+    said = true;
+  }
+}
+
+void write_dump_files_or_throw() {
   if (config().dump_dir[0] == '\0') return;
   static int64_t round = 0;
   ++round;

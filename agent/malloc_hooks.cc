@@ -95,6 +95,7 @@ extern "C" {
 //   False when the real function was not resolved yet: those first calls are never sampled.
 __attribute__((noinline)) void* malloc_slow(size_t size, bool expired, uintptr_t ret,
                                             uintptr_t cfa) {
+  if (in_capture_unwind()) return nullptr;  // libgcc, in the capture handler: unwind_hooks.cc
   if (!LEAKSCOPE_NEED_REAL(malloc)) return bootstrap_block(size);
   bool sampled = expired && countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size));
   void* p = g_real.malloc(size);
@@ -106,6 +107,7 @@ __attribute__((noinline)) void* malloc_slow(size_t size, bool expired, uintptr_t
 
 __attribute__((noinline)) void* calloc_slow(size_t n, size_t size, bool expired, uintptr_t ret,
                                             uintptr_t cfa) {
+  if (in_capture_unwind()) return nullptr;
   if (!LEAKSCOPE_NEED_REAL(calloc)) {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) return nullptr;

@@ -6,7 +6,9 @@
 //
 // Failure: when the allocation fails, the hook calls the *next* operator new (libstdc++'s, via
 // dlsym(RTLD_NEXT)), which runs the host's new_handler and throws the host's std::bad_alloc.
-// The agent's own (static, hidden) libstdc++ never throws into the host.
+// The agent's own (static, hidden) libstdc++ never throws into the host. In the agent's own
+// work (AllocFailureThrows: its thread, its init) a failure throws the agent's bad_alloc
+// instead, which the agent catches: the one request fails, not the process.
 #include <dlfcn.h>
 #include <stdlib.h>
 
@@ -22,7 +24,10 @@ namespace {
 using NewFn = void* (*)(size_t);
 using AlignedNewFn = void* (*)(size_t, std::align_val_t);
 
+constinit thread_local int t_alloc_throws __attribute__((tls_model("initial-exec"))) = 0;
+
 __attribute__((noinline)) void* next_new(const char* symbol, size_t size) {
+  if (t_alloc_throws > 0) throw std::bad_alloc();  // the agent's own: see the file comment
   auto fn = reinterpret_cast<NewFn>(dlsym(RTLD_NEXT, symbol));
   if (fn == nullptr) abort();  // no libstdc++ below us and out of memory: nothing else to do
   return fn(size);
@@ -30,6 +35,7 @@ __attribute__((noinline)) void* next_new(const char* symbol, size_t size) {
 
 __attribute__((noinline)) void* next_aligned_new(const char* symbol, size_t size,
                                                  std::align_val_t al) {
+  if (t_alloc_throws > 0) throw std::bad_alloc();
   auto fn = reinterpret_cast<AlignedNewFn>(dlsym(RTLD_NEXT, symbol));
   if (fn == nullptr) abort();
   return fn(size, al);
@@ -81,6 +87,14 @@ __attribute__((noinline)) void* allocate_expired(size_t size, uintptr_t ret, uin
 inline void deallocate(void* p) { free(p); }
 
 }  // namespace
+
+namespace leakscope::agent {
+
+AllocFailureThrows::AllocFailureThrows() { ++t_alloc_throws; }
+AllocFailureThrows::~AllocFailureThrows() { --t_alloc_throws; }
+bool alloc_failure_throws() { return t_alloc_throws > 0; }
+
+}  // namespace leakscope::agent
 
 LEAKSCOPE_EXPORT void* operator new(size_t size) {
   void* p = allocate(size);

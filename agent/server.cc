@@ -114,7 +114,12 @@ void handle_request(const HttpRequest& req, HttpResponse& res) {
   int n = g_route_count.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
     if (path == g_routes[i].path) {
-      g_routes[i].handler(req, res);
+      try {  // out of memory (the agent's own bad_alloc, AllocFailureThrows): this request fails
+        g_routes[i].handler(req, res);
+      } catch (...) {
+        res = HttpResponse{};
+        error_response(res, 503, "leakscope: out of memory in the agent; try again");
+      }
       return;
     }
   }

@@ -357,9 +357,7 @@ void drain_wake_pipe() {
   }
 }
 
-void* agent_thread(void*) {
-  ReentryGuard guard;  // for the thread's whole life: nothing it does is sampled
-  std::vector<Connection> conns;
+void serve_loop(std::vector<Connection>& conns) {
   int64_t interval_ms = config().dump_interval_s * 1000;
   int64_t next_dump = interval_ms > 0 ? now_ms() + interval_ms : INT64_MAX;
   int64_t retry_at = 0, listen_paused_until = 0;
@@ -400,7 +398,25 @@ void* agent_thread(void*) {
       accept_some(conns, now, listen_paused_until);
     }
   }
-  return nullptr;
+}
+
+void* agent_thread(void*) {
+  ReentryGuard guard;             // for the thread's whole life: nothing it does is sampled
+  AllocFailureThrows throws;      // a failed new throws the agent's bad_alloc, caught here
+  std::vector<Connection> conns;  // outlives a failed round: its descriptors close by deadline
+  for (;;) {
+    try {
+      serve_loop(conns);
+      return nullptr;
+    } catch (...) {
+      static bool said = false;  // once: under lasting pressure every round may fail
+      if (!said)
+        agent_log("out of memory in the agent thread; the request in progress was dropped");
+      said = true;
+      timespec pause{0, 100 * 1000 * 1000};
+      nanosleep(&pause, nullptr);
+    }
+  }
 }
 
 }  // namespace

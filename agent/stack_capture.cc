@@ -8,6 +8,9 @@
 // unwinder can run inside malloc, inside signal handlers and while another thread dlopen()s.
 // libgcc_s exports _dl_find_object as an undefined import, which is checked by a unit test.
 //
+// A program that registers unwind info (a JIT) makes libgcc take a mutex on every frame, and
+// allocate under it: see unwind_hooks.cc for why nothing here unwinds inside that mutex.
+//
 // Rules kept here: no agent lock is held while unwinding (callers capture first, then lock),
 // and nothing here allocates. The first unwind initialises libgcc's register tables under a
 // pthread_once; the agent warms that up in its constructor.
@@ -63,7 +66,7 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* context, void* arg) {
 }  // namespace
 
 __attribute__((noinline)) int capture_stack(uintptr_t* pcs, int max, int skip) {
-  if (max <= 0) return 0;
+  if (max <= 0 || in_unwinder()) return 0;  // libgcc's object_mutex may be ours: unwind_hooks.cc
   if (max > kMaxFrames) max = kMaxFrames;
   UnwindState state{pcs, max, skip + 1, 0};
   _Unwind_Backtrace(on_frame, &state);
@@ -71,6 +74,7 @@ __attribute__((noinline)) int capture_stack(uintptr_t* pcs, int max, int skip) {
 }
 
 void stack_capture_init() {
+  unwind_hooks_init();  // resolved here, never first inside a signal handler
   dl_iterate_phdr(find_self, reinterpret_cast<void*>(&capture_stack));
   uintptr_t warm[4];
   capture_stack(warm, 4, 0);  // libgcc initialises its tables once, here rather than in a hook

@@ -122,6 +122,13 @@ __attribute__((noinline)) uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa) {
     errno = saved_errno;
     return e.stack_id;
   }
+  if (in_unwinder()) {
+    // Inside libgcc's frame registry (unwind_hooks.cc): unwinding would take its object_mutex
+    // again. The caller's address alone is the honest stack.
+    uint32_t id = intern_stack(&ret, 1);
+    errno = saved_errno;
+    return id;
+  }
   ReentryGuard guard;
   Walk walk;
   walk.marker = ret;

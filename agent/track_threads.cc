@@ -20,6 +20,7 @@ uint32_t claimed(uint32_t w) { return generation_of(w) | kThreadReserved; }
 }  // namespace
 
 ThreadRecord* ThreadTable::reserve(uint32_t stack_id, uint32_t flags, int64_t now_ns) {
+  in_use_.fetch_add(1, std::memory_order_relaxed);  // before the claim: never below the truth
   int start = hint_.load(std::memory_order_relaxed);
   for (int i = 0; i < capacity_; ++i) {
     int idx = (start + i) % capacity_;
@@ -44,6 +45,7 @@ ThreadRecord* ThreadTable::reserve(uint32_t stack_id, uint32_t flags, int64_t no
     }
     return &r;
   }
+  in_use_.fetch_sub(1, std::memory_order_relaxed);
   overflow_.fetch_add(1, std::memory_order_relaxed);
   return nullptr;
 }
@@ -53,6 +55,7 @@ void ThreadTable::release(ThreadRecord* r) {
   r->handle.store(0, std::memory_order_relaxed);
   r->word.store(generation_of(r->word.load(std::memory_order_relaxed)) | kThreadFree,
                 std::memory_order_release);
+  in_use_.fetch_sub(1, std::memory_order_relaxed);  // after the release: never below the truth
 }
 
 void ThreadTable::unreserve(ThreadRecord* r) { release(r); }
@@ -220,21 +223,41 @@ std::vector<pid_t> ThreadTable::agent_tids() const {
   return out;
 }
 
-void ThreadTable::after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle) {
+int ThreadTable::after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle) {
+  // Writes only records that are in use: the table is shared copy-on-write with the parent, and
+  // rewriting every slot up to the high-water mark (16,384 after enough threads came and went)
+  // copied its every page in each child, which made fork 4.6x slower (issue 18, item 7). The
+  // scan stops once it has seen every record in use (in_use_ is never below the truth, so a
+  // record claimed by a thread that fork interrupted is still found). The high-water mark then
+  // drops to what is in use: the child's next fork, snapshots and lookups scan only that far.
   int hw = high_water_.load(std::memory_order_relaxed);
-  for (int i = 0; i < hw; ++i) {
+  int64_t in_use = in_use_.load(std::memory_order_relaxed);
+  int written = 0, top = 0;
+  int64_t seen = 0;
+  for (int i = 0; i < hw && seen < in_use; ++i) {
     ThreadRecord& r = slots_[i];
-    if (&r == self) continue;
+    if (&r == self) {
+      top = i + 1;
+      ++seen;
+      continue;
+    }
+    uint32_t w = r.word.load(std::memory_order_relaxed);
+    if (state_of(w) == kThreadFree) continue;
+    ++seen;
     r.tid.store(0, std::memory_order_relaxed);
     r.handle.store(0, std::memory_order_relaxed);
-    r.word.store(generation_of(r.word.load(std::memory_order_relaxed)) | kThreadFree,
-                 std::memory_order_relaxed);
+    r.word.store(generation_of(w) | kThreadFree, std::memory_order_relaxed);
+    ++written;
   }
   if (self != nullptr) {
     self->tid.store(tid, std::memory_order_relaxed);
     self->handle.store(handle, std::memory_order_relaxed);
+    ++written;
   }
-  overflow_.store(0, std::memory_order_relaxed);
+  if (top != hw) high_water_.store(top, std::memory_order_relaxed);
+  in_use_.store(self != nullptr ? 1 : 0, std::memory_order_relaxed);
+  if (overflow_.load(std::memory_order_relaxed) != 0) overflow_.store(0, std::memory_order_relaxed);
+  return written;
 }
 
 }  // namespace leakscope::agent

@@ -121,8 +121,9 @@ class ThreadTable {
   // Tids of the agent's own threads.
   std::vector<pid_t> agent_tids() const;
   // In a fork child: only the calling thread survives. Frees every other record; `self` (may be
-  // null) keeps its record with the child's tid.
-  void after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle);
+  // null) keeps its record with the child's tid. Writes only the records in use (the table's
+  // pages are shared copy-on-write with the parent); returns how many it wrote.
+  int after_fork_child(ThreadRecord* self, pid_t tid, uint64_t handle);
   int64_t overflow() const { return overflow_.load(std::memory_order_relaxed); }
 
  private:
@@ -135,6 +136,8 @@ class ThreadTable {
   int capacity_;
   std::atomic<int> high_water_{0};  // slots [0, high_water_) have been used at least once
   std::atomic<int> hint_{0};        // where the next reserve() starts looking
+  std::atomic<int64_t> in_use_{0};  // records not free, or about to be claimed: never below the
+                                    // truth (raised before a claim, lowered after a release)
   std::atomic<int64_t> overflow_{0};
 };
 
@@ -152,6 +155,7 @@ std::string threads_profile_bytes();
 // Captures the current stack of thread `tid` of this process by a signal to it. Returns the
 // frame count (0 with `why` set when it could not: signal blocked, handler replaced, timeout).
 // Server thread only; waits at most timeout_ms.
+// *why: on 0, why there is no stack; on success, nullptr, or a note on a partial stack.
 int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, const char** why);
 void thread_signal_after_fork_child();
 

@@ -191,6 +191,7 @@ std::string text_each(const std::vector<TaskView>& threads, int timeout_ms) {
       out += "  current stack:\n";
       if (n > 0) {
         append_stack_text(out, pcs, n, "    ");
+        if (why != nullptr) out += std::string("    (partial: ") + why + ")\n";
       } else {
         out += std::string("    (unavailable: ") + why + ")\n";
       }

@@ -43,10 +43,14 @@ namespace {
 
 enum : int { kIdle = 0, kWaiting, kWriting, kDone };
 
+// What a handler could not do, for the page (capture_thread_stack's *why).
+enum : int { kWhole = 0, kInUnwinder, kUnwinderBusy, kInAgent };
+
 struct StackRequest {
   std::atomic<uint64_t> seq{0};
   std::atomic<int> state{kIdle};
   int n = 0;
+  int note = kWhole;
   uintptr_t pcs[kMaxFrames] = {};
 };
 
@@ -62,11 +66,25 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
   int saved_errno = errno;
   uintptr_t pcs[kMaxFrames];
   int n = 0;
-  if (!in_agent()) {  // inside the agent (e.g. mid-unwind): do not unwind again
+  int note = kWhole;
+  auto* uc = static_cast<ucontext_t*>(context);
+  auto rip = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  if (in_unwinder()) {
+    // Inside libgcc's frame registry, perhaps holding its object_mutex (unwind_hooks.cc):
+    // unwinding would deadlock this thread. The pc alone.
+    pcs[0] = rip;
+    n = 1;
+    note = kInUnwinder;
+  } else if (in_agent()) {  // inside the agent (e.g. mid-unwind): do not unwind again
+    note = kInAgent;
+  } else {
     ReentryGuard guard;
-    n = capture_stack(pcs, kMaxFrames, 0);
-    auto* uc = static_cast<ucontext_t*>(context);
-    auto rip = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+    UnwindTryOnly try_only;  // never wait for another thread's object_mutex with signals masked
+    if (try_only.gave_up()) {
+      note = kUnwinderBusy;  // n stays 0: the pc alone, below
+    } else {
+      n = capture_stack(pcs, kMaxFrames, 0);
+    }
     int cut = -1;
     for (int i = 0; i < n; ++i) {
       if (pcs[i] == rip) {
@@ -90,6 +108,7 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
     } else {
       std::memcpy(g_request.pcs, pcs, n * sizeof(uintptr_t));
       g_request.n = n;
+      g_request.note = note;
       g_request.state.store(kDone, std::memory_order_release);
     }
   }
@@ -178,6 +197,7 @@ int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, con
   }
   uint64_t seq = ++g_next_seq;
   g_request.n = 0;
+  g_request.note = kWhole;
   g_request.seq.store(seq, std::memory_order_release);  // before kWaiting: see the handler
   g_request.state.store(kWaiting, std::memory_order_release);
   siginfo_t info{};
@@ -210,8 +230,23 @@ int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, con
   }
   int n = g_request.n < max ? g_request.n : max;
   std::memcpy(pcs, g_request.pcs, n * sizeof(uintptr_t));
+  int note = g_request.note;
   g_request.state.store(kIdle, std::memory_order_release);
-  if (n == 0) *why = "the thread was inside the agent";
+  switch (note) {
+    case kInUnwinder:
+      *why = "the thread is inside the unwinder's frame registry: its pc alone";
+      break;
+    case kUnwinderBusy:
+      *why =
+          "another thread was inside the unwinder's frame registry (or sampling is off while "
+          "frames are registered): its pc alone";
+      break;
+    case kInAgent:
+      *why = "the thread was inside the agent";
+      break;
+    default:
+      *why = n == 0 ? "the thread was inside the agent" : nullptr;
+  }
   return n;
 }
 

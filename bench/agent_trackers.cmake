@@ -5,3 +5,6 @@ add_executable(agent_trackers_openclose ${CMAKE_CURRENT_LIST_DIR}/agent_trackers
 target_link_libraries(agent_trackers_openclose PRIVATE leakscope_warnings)
 add_executable(agent_trackers_echo ${CMAKE_CURRENT_LIST_DIR}/agent_trackers_echo.cc)
 target_link_libraries(agent_trackers_echo PRIVATE leakscope_warnings Threads::Threads)
+# fork() after many threads came and went (issue 18, item 7): the child's thread-table reset.
+add_executable(agent_trackers_fork ${CMAKE_CURRENT_LIST_DIR}/agent_trackers_fork.cc)
+target_link_libraries(agent_trackers_fork PRIVATE leakscope_warnings Threads::Threads)

@@ -17,9 +17,17 @@ for lib in $needed; do
 done
 
 exported=$(nm -D --defined-only "$LIB" | awk '{print $3}')
-bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da)[A-Za-z0-9_]*)$' || true)
+bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da)[A-Za-z0-9_]*|_Unwind_Find_FDE)$' || true)
 [[ -z $bad ]] || fail "exports beyond the hooks: $bad"
-for sym in malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
+# libgcc_s calls its own _Unwind_Find_FDE through its PLT; the agent's must be the one it gets
+# (agent/unwind_hooks.cc: no unwinding while libgcc holds its object_mutex).
+libgcc_so=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+if [[ -n $libgcc_so ]] && command -v objdump >/dev/null; then
+  plt=$(objdump -d "$libgcc_so" | grep -c 'Find_FDE@plt' || true)
+  ((plt > 0)) || fail "libgcc_s no longer calls _Unwind_Find_FDE through its PLT: the agent cannot see its lookups"
+fi
+for sym in _Unwind_Find_FDE __register_frame __register_frame_info __deregister_frame \
+  malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
   pvalloc malloc_usable_size mmap munmap mremap _Znwm _Znam _ZdlPv _ZdlPvm _ZnwmSt11align_val_t \
   _ZdlPvmSt11align_val_t _ZnwmRKSt9nothrow_t; do
   grep -qx "$sym" <<<"$exported" || fail "$sym is not interposed"

@@ -156,6 +156,37 @@ TEST_F(ThreadTableTest, ForkChildKeepsOnlyTheCallingThread) {
   EXPECT_EQ(snap[0].handle, 99u);
 }
 
+// Issue 18, item 7: after many threads came and went, a fork child rewrote every slot up to the
+// high-water mark, copying the whole table page by page. Only records in use are written.
+TEST(ThreadTableFork, ChildWritesOnlyTheRecordsInUse) {
+  constexpr int kCap = 4096;
+  std::unique_ptr<ThreadRecord[]> slots(new ThreadRecord[kCap]);
+  ThreadTable table(slots.get(), kCap);
+  ThreadRecord* keep[3] = {};
+  for (int i = 0; i < 4000; ++i) {  // threads come and go: the high-water mark climbs
+    ThreadRecord* r = table.reserve(1, 0, 0);
+    ASSERT_NE(r, nullptr);
+    table.started(r, 100 + i, 1 + i);
+    table.publish(r, 1 + i);
+    if (i == 10 || i == 2000 || i == 3990) {
+      keep[i == 10 ? 0 : i == 2000 ? 1 : 2] = r;
+      continue;
+    }
+    table.exited(r);
+    ASSERT_TRUE(table.joined(r));
+  }
+  EXPECT_EQ(table.after_fork_child(keep[1], 777, 99), 3) << "self and the two others in use";
+  auto snap = table.snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].tid, 777);
+  // The high-water mark dropped to self: a second fork reads and writes self alone.
+  EXPECT_EQ(table.after_fork_child(keep[1], 778, 99), 1);
+  // And the table still hands out slots beyond it.
+  for (int i = 0; i < kCap - 1; ++i) ASSERT_NE(table.reserve(1, 0, 0), nullptr);
+  EXPECT_EQ(table.reserve(1, 0, 0), nullptr);
+  EXPECT_EQ(static_cast<int>(table.snapshot().size()), 1) << "reserved slots are not listed";
+}
+
 TEST_F(ThreadTableTest, GoneBooksTheExitOfTheThreadItSaw) {
   // A thread that left without its TSD destructor (raw exit): the server finds it gone.
   create(30);
