@@ -137,6 +137,11 @@ Symbolizer::CachedModule* Symbolizer::module_for(const Mapping& mapping, std::st
   return nullptr;
 }
 
+bool Symbolizer::needs_symbols(const Location& loc) const {
+  return options_.force ||
+         std::all_of(loc.lines.begin(), loc.lines.end(), [](const Line& l) { return l.line == 0; });
+}
+
 Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
   SymbolizeStats local;
   SymbolizeStats& st = stats ? *stats : local;
@@ -144,16 +149,15 @@ Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
   for (Mapping& mapping : profile.mappings) {
     if (is_pseudo_file(mapping.filename)) continue;
     if (mapping.has_functions && !options_.force) continue;
-    bool any_needed =
-        std::any_of(profile.locations.begin(), profile.locations.end(), [&](const Location& l) {
-          return l.mapping_id == mapping.id && (l.lines.empty() || options_.force);
-        });
+    bool any_needed = std::any_of(
+        profile.locations.begin(), profile.locations.end(),
+        [&](const Location& l) { return l.mapping_id == mapping.id && needs_symbols(l); });
     if (!any_needed) continue;
     std::string why;
     CachedModule* cached = module_for(mapping, why);
     bool got_functions = false, got_lines = false, got_dwarf = false;
     for (Location& loc : profile.locations) {
-      if (loc.mapping_id != mapping.id || (!loc.lines.empty() && !options_.force)) continue;
+      if (loc.mapping_id != mapping.id || !needs_symbols(loc)) continue;
       ++st.locations;
       if (cached == nullptr || loc.address < mapping.memory_start) continue;
       auto vaddr =
