@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/symbolize/demangle.h"
+
 namespace leakscope {
 
 struct Symbolizer::CachedModule {
@@ -183,6 +185,13 @@ Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
     mapping.has_filenames |= got_dwarf;
     mapping.has_line_numbers |= got_lines;
     mapping.has_inline_frames |= got_dwarf;
+  }
+  // Names the profile brought that no binary improved on (the agent's, from symbol tables,
+  // as the linker spells them): demangled, as pprof does.
+  for (Function& f : profile.functions) {
+    if (f.name == f.system_name && (f.name.starts_with("_Z") || f.name.starts_with("_R"))) {
+      f.name = demangle(f.system_name);
+    }
   }
   return {};
 }

@@ -99,6 +99,7 @@ build_prog() {
 run_prog() {
   local name=$1 bin=$2
   shift 2
+  rm -f "$TMP/$name.ready"
   start_agent "$name" LEAKSCOPE_RATE=4096 "$@" -- "$bin" "$TMP/$name.ready" "$TMP/readers_plugin.so"
   wait_for_file "$TMP/$name.ready" 60
 }
