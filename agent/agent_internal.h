@@ -41,7 +41,7 @@ struct Config {
   char token[256] = {};
   char announce[512] = {};
   char dump_dir[512] = {};
-  char debug_dir[512] = "/usr/lib/debug";  // LEAKSCOPE_DEBUG_DIR: root of .build-id/xx/yyyy.debug
+  char debug_dir[512] = {};  // LEAKSCOPE_DEBUG_DIR: searched before /usr/lib/debug
 };
 LEAKSCOPE_HIDDEN const Config& config();
 LEAKSCOPE_HIDDEN void load_config(Config& out);

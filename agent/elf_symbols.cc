@@ -299,10 +299,13 @@ std::vector<std::string> function_names(const MapsLine& m, const std::string& bu
   };
   name_from(elf, SHT_SYMTAB, vaddrs, sorted_names);
   if (missing() && build_id.size() > 2 && elf.symbols(SHT_SYMTAB, nullptr) == nullptr) {
-    Elf debug(std::string(config().debug_dir) + "/.build-id/" + build_id.substr(0, 2) + "/" +
-              build_id.substr(2) + ".debug");
-    if (debug.fd >= 0 && read_build_id(debug) == build_id) {
+    for (const char* dir : {config().debug_dir, "/usr/lib/debug"}) {
+      if (dir[0] == '\0') continue;
+      Elf debug(std::string(dir) + "/.build-id/" + build_id.substr(0, 2) + "/" +
+                build_id.substr(2) + ".debug");
+      if (debug.fd < 0 || read_build_id(debug) != build_id) continue;
       name_from(debug, SHT_SYMTAB, vaddrs, sorted_names);
+      break;
     }
   }
   if (missing()) name_from(elf, SHT_DYNSYM, vaddrs, sorted_names);

@@ -26,7 +26,7 @@ LEAKSCOPE_HIDDEN std::string build_id_of(const MapsLine& m);
 // The name (as the linker sees it: mangled) of the function containing each run-time address
 // in `pcs`, all inside mapping `m`; "" where no symbol covers it. Names come from the file's
 // .symtab (static functions included), else from the .symtab of its separate debug file
-// (LEAKSCOPE_DEBUG_DIR, default /usr/lib/debug: .build-id/xx/yyyy.debug), else from .dynsym.
+// (.build-id/xx/yyyy.debug under LEAKSCOPE_DEBUG_DIR, then /usr/lib/debug), else from .dynsym.
 LEAKSCOPE_HIDDEN std::vector<std::string> function_names(const MapsLine& m,
                                                          const std::string& build_id,
                                                          const std::vector<uint64_t>& pcs);

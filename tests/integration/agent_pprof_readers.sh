@@ -76,7 +76,7 @@ expect_names() {
     sort -u | tr '\n' ' ' || true)
   [[ -z $unnamed ]] || problem "$reader ($way) on $label leaves frames unnamed in: $unnamed"
   unnamed=$(grep -Eo '\[[^] ]+\]$' "$out" | sort -u | tr '\n' ' ' || true)
-  [[ -z $unnamed ]] || echo "note: $reader ($way) on $label: system frames unnamed in $unnamed"
+  [[ -z $unnamed ]] || { echo "note: $reader ($way) on $label: system frames unnamed in $unnamed"; [[ -z ${VERBOSE:-} ]] || cat "$out"; }
 }
 
 HEAP_C=(keep_static keep_exported lib_keep plugin_keep)
