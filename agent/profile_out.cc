@@ -1,8 +1,10 @@
 // ProfileBuilder: raw-address pprof profiles with the process's mappings, so that pprof, go tool
 // pprof and leakscope's symbolizer can resolve the addresses offline. The agent never reads
 // DWARF (DESIGN.md): locations carry an address, a mapping and, where the file's symbol table
-// has one, the name of their function (no file, no line; elf_symbols.cc says why), and the
-// mappings say has_functions=false, so every reader that can do better re-symbolizes them.
+// has one, the name of their function (no file, no line; elf_symbols.cc says why). A mapping
+// whose every location is named says has_functions (readers keep the names; pprof
+// -symbolize=force and leakscope add files and lines); the others say nothing, and readers
+// symbolize them.
 //
 // Mappings come from /proc/self/maps at finish(): every executable, file-backed mapping, with
 // its path, file offset and GNU build ID (read from the file's PT_NOTE segments, cached by
@@ -121,7 +123,10 @@ struct ProfileBuilder::Impl {
   }
 
   // Gives the locations of mapping `id` the names of their functions from the file's symbol
-  // table (elf_symbols.cc says why), as lines without a line number.
+  // table (elf_symbols.cc says why), as lines without a line number. When every location got
+  // one, the mapping says has_functions: the profile then really carries its symbols, and
+  // go tool pprof must not symbolize over them (its DWARF reader, where it finds an address at
+  // all, names template instances "" and the frame turns back into [prog]).
   void name_locations(const MapsLine& m, uint64_t id) {
     std::vector<Location*> locs;
     std::vector<uint64_t> pcs;
@@ -132,9 +137,12 @@ struct ProfileBuilder::Impl {
     }
     if (pcs.empty()) return;
     std::vector<std::string> names = function_names(m, profile.mappings[id - 1].build_id, pcs);
+    bool all = true;
     for (size_t i = 0; i < locs.size(); ++i) {
+      all &= !names[i].empty();
       if (!names[i].empty()) locs[i]->lines.push_back(Line{function_for(names[i]), 0, 0});
     }
+    profile.mappings[id - 1].has_functions = all;
   }
 
   uint64_t function_for(const std::string& name) {

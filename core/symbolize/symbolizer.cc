@@ -150,7 +150,15 @@ Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
   FunctionTable functions(profile);
   for (Mapping& mapping : profile.mappings) {
     if (is_pseudo_file(mapping.filename)) continue;
-    if (mapping.has_functions && !options_.force) continue;
+    // A mapping that claims symbols is kept, unless all it has are names without line
+    // numbers (the agent's, from symbol tables), which DWARF improves on.
+    bool names_only = false, with_lines = false;
+    for (const Location& l : profile.locations) {
+      if (l.mapping_id != mapping.id || l.lines.empty()) continue;
+      names_only = true;
+      with_lines |= !needs_symbols(l);
+    }
+    if (mapping.has_functions && !options_.force && (!names_only || with_lines)) continue;
     bool any_needed = std::any_of(
         profile.locations.begin(), profile.locations.end(),
         [&](const Location& l) { return l.mapping_id == mapping.id && needs_symbols(l); });
