@@ -12,8 +12,9 @@
 # (go tool pprof) or found by its mapping's path (pprof). The first cell also reads every
 # profile (heap, allocs, threads, fds, mmap) in every way: binary on the command line, by
 # mapping path, remote symbolization only, from a saved file, from `leakscope top
-# --write-profile`'s file and from an agent dump; asks /debug/pprof/symbol for static
-# functions; and checks the bar of issue 12: `go tool pprof -top` gives each site its bytes
+# --write-profile`'s file, from a leakscope session's snapshot and from an agent dump; pprof
+# -symbolize=force adds DWARF's lines; asks /debug/pprof/symbol for static functions; and
+# checks the bar of issue 12: `go tool pprof -top` gives each site its bytes
 # within 15% (rate 4096 and 256 KiB blocks: every block is sampled, so this is exact).
 # A failure names the reader, the way it read, the binary and the frame.
 set -euo pipefail
@@ -174,6 +175,26 @@ for name in _ZL11keep_staticv _Z8keep_newv lib_keep plugin_keep; do
     problem "/debug/pprof/symbol does not name $name (asked for every heap location)"
 done
 
+# pprof -symbolize=force replaces the agent's names with DWARF's, with files and lines.
+read_top pprof "forced DWARF symbolization" "$main" "$TMP/t" -symbolize=force -lines "$main" \
+  "http://$ADDR/debug/pprof/heap" &&
+  grep -Eq ' keep_exported .*prog\.c:[0-9]+$' "$TMP/t" ||
+  { cat "$TMP/t" >&2; problem "pprof -symbolize=force -lines gives keep_exported no file:line"; }
+
+# Snapshots of a leakscope session (watch, as run does), read from the files alone.
+timeout 120 "$BUILD/leakscope" watch --duration 2 --interval 1 --out "$TMP/watch" \
+  "http://$ADDR/debug/pprof/" >"$TMP/watch.log" 2>&1 || true
+snapshot=$(ls "$TMP"/watch/snapshots/*.heap.pb.gz 2>/dev/null | tail -n1 || true)
+if [[ -z $snapshot ]]; then
+  cat "$TMP/watch.log" >&2
+  problem "leakscope watch wrote no heap snapshot"
+else
+  for reader in go pprof; do
+    read_top $reader "leakscope snapshot" "heap of $main" "$TMP/t" "$snapshot" &&
+      expect_names $reader "leakscope snapshot" "heap of $main" "$TMP/t" "${HEAP_CC[@]}"
+  done
+fi
+
 # An agent dump (LEAKSCOPE_DUMP_DIR), read from the file alone.
 for ((i = 0; i < 200; i++)); do
   compgen -G "$TMP/dumps/fds.*.pb.gz" >/dev/null && break
@@ -221,6 +242,10 @@ cp "$TMP/debug/.build-id/${id:0:2}/${id:2}.debug" "$TMP/binaries/$id/prog_stripp
 strip --strip-all "$stripped"
 run_prog stripped "$stripped" LEAKSCOPE_DEBUG_DIR="$TMP/debug"
 PPROF_BINARY_PATH=$TMP/binaries check_cell "stripped $stripped" "$stripped" "${HEAP_CC[@]}"
+PPROF_BINARY_PATH=$TMP/binaries read_top pprof "forced, debug file by build ID" \
+  "stripped $stripped" "$TMP/t" -symbolize=force "http://$ADDR/debug/pprof/heap" &&
+  expect_names pprof "forced, debug file by build ID" "stripped $stripped" "$TMP/t" \
+    "${HEAP_CC[@]}"
 stop_children
 
 # --- Rust.
