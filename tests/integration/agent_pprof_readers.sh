@@ -32,7 +32,7 @@ if [[ ! -x $PPROF ]]; then
     exit 77
   fi
   mkdir -p "$BUILD/tools"
-  if ! GO111MODULE=off GOPATH=$gopath GOFLAGS= GOPROXY=off GOCACHE=$BUILD/tools/gocache \
+  if ! GO111MODULE=off GOPATH=$gopath GOFLAGS='' GOPROXY=off GOCACHE=$BUILD/tools/gocache \
     timeout 900 go build -o "$PPROF.$$" github.com/google/pprof >"$TMP/pprof-build.log" 2>&1; then
     cat "$TMP/pprof-build.log"
     echo "SKIP: cannot build pprof from $gopath"
@@ -125,14 +125,14 @@ declare -A names=([heap]="${HEAP_CC[*]}" [allocs]="${HEAP_CC[*]}" [threads]=star
   [fds]=open_pipes [mmap]=map_region)
 for profile in heap allocs threads fds mmap; do
   url=http://$ADDR/debug/pprof/$profile
-  # shellcheck disable=SC2086
+  read -ra want <<<"${names[$profile]}"
   for reader in go pprof; do
     read_top $reader "binary on the command line" "$profile of $main" "$TMP/t" "$main" "$url" &&
-      expect_names $reader "binary on the command line" "$profile of $main" "$TMP/t" ${names[$profile]}
+      expect_names $reader "binary on the command line" "$profile of $main" "$TMP/t" "${want[@]}"
     read_top $reader "binary by mapping path" "$profile of $main" "$TMP/t" "$url" &&
-      expect_names $reader "binary by mapping path" "$profile of $main" "$TMP/t" ${names[$profile]}
+      expect_names $reader "binary by mapping path" "$profile of $main" "$TMP/t" "${want[@]}"
     read_top $reader "remote symbolization" "$profile of $main" "$TMP/t" -symbolize=remote "$url" &&
-      expect_names $reader "remote symbolization" "$profile of $main" "$TMP/t" ${names[$profile]}
+      expect_names $reader "remote symbolization" "$profile of $main" "$TMP/t" "${want[@]}"
   done
   fetch "/debug/pprof/$profile" >"$TMP/$profile.pb.gz"
   "$BUILD/leakscope" top -n 0 --write-profile "$TMP/$profile.written.pb.gz" \
@@ -141,10 +141,10 @@ for profile in heap allocs threads fds mmap; do
     for file in "$TMP/$profile.pb.gz" "$TMP/$profile.written.pb.gz"; do
       read_top $reader "saved file, binary given" "$profile of $main ($file)" "$TMP/t" "$main" \
         "$file" && expect_names $reader "saved file, binary given" "$profile of $main ($file)" \
-        "$TMP/t" ${names[$profile]}
+        "$TMP/t" "${want[@]}"
       read_top $reader "saved file alone" "$profile of $main ($file)" "$TMP/t" "$file" &&
         expect_names $reader "saved file alone" "$profile of $main ($file)" "$TMP/t" \
-          ${names[$profile]}
+          "${want[@]}"
     done
   done
 done
@@ -155,9 +155,9 @@ read_top go "binary on the command line" "$main" "$TMP/bytes" -unit=B "$main" \
   "http://$ADDR/debug/pprof/heap"
 for site in keep_static:4 keep_exported:8 keep_new:6 lib_keep:3 plugin_keep:2; do
   got=$(awk -v f="${site%:*}" '$NF == f { sub(/B$/, "", $1); print $1 }' "$TMP/bytes")
-  want=$((${site#*:} << 20))
-  if [[ -z $got ]] || ((got * 100 < want * 85 || got * 100 > want * 115)); then
-    problem "go tool pprof gives ${site%:*} ${got:-nothing} bytes, want $want within 15%"
+  bytes=$((${site#*:} << 20))
+  if [[ -z $got ]] || ((got * 100 < bytes * 85 || got * 100 > bytes * 115)); then
+    problem "go tool pprof gives ${site%:*} ${got:-nothing} bytes, want $bytes within 15%"
   fi
 done
 read_top go "binary on the command line" "$main" "$TMP/fds" "$main" "http://$ADDR/debug/pprof/fds"
@@ -176,15 +176,16 @@ for name in _ZL11keep_staticv _Z8keep_newv lib_keep plugin_keep; do
 done
 
 # pprof -symbolize=force replaces the agent's names with DWARF's, with files and lines.
-read_top pprof "forced DWARF symbolization" "$main" "$TMP/t" -symbolize=force -lines "$main" \
-  "http://$ADDR/debug/pprof/heap" &&
-  grep -Eq ' keep_exported .*prog\.c:[0-9]+$' "$TMP/t" ||
-  { cat "$TMP/t" >&2; problem "pprof -symbolize=force -lines gives keep_exported no file:line"; }
+if read_top pprof "forced DWARF symbolization" "$main" "$TMP/t" -symbolize=force -lines "$main" \
+  "http://$ADDR/debug/pprof/heap" && ! grep -Eq ' keep_exported .*prog\.c:[0-9]+$' "$TMP/t"; then
+  cat "$TMP/t" >&2
+  problem "pprof -symbolize=force -lines gives keep_exported no file:line"
+fi
 
 # Snapshots of a leakscope session (watch, as run does), read from the files alone.
 timeout 120 "$BUILD/leakscope" watch --duration 2 --interval 1 --out "$TMP/watch" \
   "http://$ADDR/debug/pprof/" >"$TMP/watch.log" 2>&1 || true
-snapshot=$(ls "$TMP"/watch/snapshots/*.heap.pb.gz 2>/dev/null | tail -n1 || true)
+snapshot=$(compgen -G "$TMP/watch/snapshots/*.heap.pb.gz" | sort | tail -n1 || true)
 if [[ -z $snapshot ]]; then
   cat "$TMP/watch.log" >&2
   problem "leakscope watch wrote no heap snapshot"
@@ -200,13 +201,13 @@ for ((i = 0; i < 200; i++)); do
   compgen -G "$TMP/dumps/fds.*.pb.gz" >/dev/null && break
   sleep 0.1
 done
-for profile in heap threads fds; do
-  dump=$(ls "$TMP"/dumps/$profile.*.pb.gz 2>/dev/null | tail -n1 || true)
+for profile in heap mmap threads fds; do
+  read -ra want <<<"${names[$profile]}"
+  dump=$(compgen -G "$TMP/dumps/$profile.*.pb.gz" | sort | tail -n1 || true)
   [[ -n $dump ]] || { problem "no $profile dump in LEAKSCOPE_DUMP_DIR"; continue; }
   for reader in go pprof; do
-    # shellcheck disable=SC2086
     read_top $reader "agent dump" "$profile of $main" "$TMP/t" "$dump" &&
-      expect_names $reader "agent dump" "$profile of $main" "$TMP/t" ${names[$profile]}
+      expect_names $reader "agent dump" "$profile of $main" "$TMP/t" "${want[@]}"
   done
 done
 stop_children
