@@ -227,6 +227,16 @@ void name_from(const Elf& elf, uint32_t type, const std::vector<uint64_t>& vaddr
   }
 }
 
+// The file that is mapped, not whatever now sits at its path (a deploy that replaced the
+// binary, a deleted library): /proc/self/map_files/START-LIMIT, where the kernel lets us open
+// it, else the path.
+std::string mapped_file(const MapsLine& m) {
+  char link[96];
+  snprintf(link, sizeof(link), "/proc/self/map_files/%lx-%lx", static_cast<unsigned long>(m.start),
+           static_cast<unsigned long>(m.limit));
+  return access(link, R_OK) == 0 ? std::string(link) : m.path;
+}
+
 std::string strip_deleted(std::string path) {
   const std::string deleted = " (deleted)";
   if (path.size() > deleted.size() &&
@@ -269,7 +279,7 @@ std::string build_id_of(const MapsLine& m) {
   auto key = std::make_pair(m.dev, m.inode);
   auto it = cache->find(key);
   if (it != cache->end()) return it->second;
-  Elf elf(m.path);
+  Elf elf(mapped_file(m));
   std::string id = elf.fd >= 0 ? read_build_id(elf) : "";
   if (cache->size() < 4096) (*cache)[key] = id;
   return id;
@@ -278,7 +288,7 @@ std::string build_id_of(const MapsLine& m) {
 std::vector<std::string> function_names(const MapsLine& m, const std::string& build_id,
                                         const std::vector<uint64_t>& pcs) {
   std::vector<std::string> names(pcs.size());
-  Elf elf(m.path);
+  Elf elf(mapped_file(m));
   if (elf.fd < 0) return names;
   // Run-time address -> file offset -> link-time address, through the file's own PT_LOADs.
   std::vector<std::pair<uint64_t, size_t>> by_vaddr;  // (vaddr, index in pcs)
