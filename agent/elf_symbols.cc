@@ -159,6 +159,7 @@ std::string read_build_id(const Elf& elf) {
 // The best symbol found so far for one address.
 struct Match {
   uint64_t size = UINT64_MAX;  // UINT64_MAX: none yet
+  uint64_t value = 0;          // the symbol's address
   uint32_t name = 0;
   bool global = false;
 };
@@ -190,7 +191,9 @@ std::vector<Match> scan(const Elf& elf, const Elf64_Shdr& table,
       auto it = std::lower_bound(vaddrs.begin(), vaddrs.end(), s.st_value);
       for (; it != vaddrs.end() && *it - s.st_value < s.st_size; ++it) {
         Match& m = best[static_cast<size_t>(it - vaddrs.begin())];
-        if (better(s, m)) m = Match{s.st_size, s.st_name, ELF64_ST_BIND(s.st_info) != STB_LOCAL};
+        if (better(s, m)) {
+          m = Match{s.st_size, s.st_value, s.st_name, ELF64_ST_BIND(s.st_info) != STB_LOCAL};
+        }
       }
     }
   }
@@ -215,7 +218,7 @@ std::string read_name(const Elf& elf, const Elf64_Shdr& strings, uint32_t at) {
 
 // Names `vaddrs` (sorted) from one table of `elf` into the still-empty entries of `names`.
 void name_from(const Elf& elf, uint32_t type, const std::vector<uint64_t>& vaddrs,
-               std::vector<std::string>& names) {
+               std::vector<std::string>& names, std::vector<uint64_t>& offsets) {
   const Elf64_Shdr* strings = nullptr;
   const Elf64_Shdr* table = elf.symbols(type, &strings);
   if (table == nullptr) return;
@@ -223,6 +226,7 @@ void name_from(const Elf& elf, uint32_t type, const std::vector<uint64_t>& vaddr
   for (size_t i = 0; i < best.size(); ++i) {
     if (best[i].size != UINT64_MAX && names[i].empty()) {
       names[i] = read_name(elf, *strings, best[i].name);
+      offsets[i] = vaddrs[i] - best[i].value;
     }
   }
 }
@@ -286,8 +290,10 @@ std::string build_id_of(const MapsLine& m) {
 }
 
 std::vector<std::string> function_names(const MapsLine& m, const std::string& build_id,
-                                        const std::vector<uint64_t>& pcs) {
+                                        const std::vector<uint64_t>& pcs,
+                                        std::vector<uint64_t>* offsets) {
   std::vector<std::string> names(pcs.size());
+  if (offsets != nullptr) offsets->assign(pcs.size(), 0);
   Elf elf(mapped_file(m));
   if (elf.fd < 0) return names;
   // Run-time address -> file offset -> link-time address, through the file's own PT_LOADs.
@@ -303,28 +309,34 @@ std::vector<std::string> function_names(const MapsLine& m, const std::string& bu
   std::vector<uint64_t> vaddrs(by_vaddr.size());
   for (size_t i = 0; i < by_vaddr.size(); ++i) vaddrs[i] = by_vaddr[i].first;
   std::vector<std::string> sorted_names(vaddrs.size());
+  std::vector<uint64_t> sorted_offsets(vaddrs.size());
   auto missing = [&] {
     return std::any_of(sorted_names.begin(), sorted_names.end(),
                        [](const std::string& s) { return s.empty(); });
   };
-  name_from(elf, SHT_SYMTAB, vaddrs, sorted_names);
+  name_from(elf, SHT_SYMTAB, vaddrs, sorted_names, sorted_offsets);
   if (missing() && build_id.size() > 2 && elf.symbols(SHT_SYMTAB, nullptr) == nullptr) {
     for (const char* dir : {config().debug_dir, "/usr/lib/debug"}) {
       if (dir[0] == '\0') continue;
       Elf debug(std::string(dir) + "/.build-id/" + build_id.substr(0, 2) + "/" +
                 build_id.substr(2) + ".debug");
       if (debug.fd < 0 || read_build_id(debug) != build_id) continue;
-      name_from(debug, SHT_SYMTAB, vaddrs, sorted_names);
+      name_from(debug, SHT_SYMTAB, vaddrs, sorted_names, sorted_offsets);
       break;
     }
   }
-  if (missing()) name_from(elf, SHT_DYNSYM, vaddrs, sorted_names);
-  for (size_t i = 0; i < by_vaddr.size(); ++i) names[by_vaddr[i].second] = sorted_names[i];
+  if (missing()) name_from(elf, SHT_DYNSYM, vaddrs, sorted_names, sorted_offsets);
+  for (size_t i = 0; i < by_vaddr.size(); ++i) {
+    names[by_vaddr[i].second] = sorted_names[i];
+    if (offsets != nullptr) (*offsets)[by_vaddr[i].second] = sorted_offsets[i];
+  }
   return names;
 }
 
-std::vector<std::string> function_names_anywhere(const std::vector<uint64_t>& pcs) {
+std::vector<std::string> function_names_anywhere(const std::vector<uint64_t>& pcs,
+                                                 std::vector<uint64_t>* offsets) {
   std::vector<std::string> names(pcs.size());
+  if (offsets != nullptr) offsets->assign(pcs.size(), 0);
   for (const MapsLine& m : read_maps()) {
     if (!m.exec || m.path.empty() || m.path[0] != '/') continue;
     std::vector<uint64_t> inside;
@@ -336,8 +348,12 @@ std::vector<std::string> function_names_anywhere(const std::vector<uint64_t>& pc
       }
     }
     if (inside.empty()) continue;
-    std::vector<std::string> got = function_names(m, build_id_of(m), inside);
-    for (size_t i = 0; i < got.size(); ++i) names[index[i]] = std::move(got[i]);
+    std::vector<uint64_t> got_offsets;
+    std::vector<std::string> got = function_names(m, build_id_of(m), inside, &got_offsets);
+    for (size_t i = 0; i < got.size(); ++i) {
+      names[index[i]] = std::move(got[i]);
+      if (offsets != nullptr) (*offsets)[index[i]] = got_offsets[i];
+    }
   }
   return names;
 }

@@ -24,15 +24,18 @@ LEAKSCOPE_HIDDEN std::vector<MapsLine> read_maps();
 LEAKSCOPE_HIDDEN std::string build_id_of(const MapsLine& m);
 
 // The name (as the linker sees it: mangled) of the function containing each run-time address
-// in `pcs`, all inside mapping `m`; "" where no symbol covers it. Names come from the file's
+// in `pcs`, all inside mapping `m`; "" where no symbol covers it. `offsets`, if given, receives
+// each address's distance from the start of its function. Names come from the file's
 // .symtab (static functions included), else from the .symtab of its separate debug file
 // (.build-id/xx/yyyy.debug under LEAKSCOPE_DEBUG_DIR, then /usr/lib/debug), else from .dynsym.
 LEAKSCOPE_HIDDEN std::vector<std::string> function_names(const MapsLine& m,
                                                          const std::string& build_id,
-                                                         const std::vector<uint64_t>& pcs);
+                                                         const std::vector<uint64_t>& pcs,
+                                                         std::vector<uint64_t>* offsets = nullptr);
 
 // function_names() for addresses anywhere in the process (the maps read afresh, so libraries
 // loaded since the last profile are known). "" where no mapping or symbol covers an address.
-LEAKSCOPE_HIDDEN std::vector<std::string> function_names_anywhere(const std::vector<uint64_t>& pcs);
+LEAKSCOPE_HIDDEN std::vector<std::string> function_names_anywhere(
+    const std::vector<uint64_t>& pcs, std::vector<uint64_t>* offsets = nullptr);
 
 }  // namespace leakscope::agent

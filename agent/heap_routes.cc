@@ -115,6 +115,9 @@ std::string heap_profile_text() {
   std::string out = line;
   std::vector<const Location*> by_id(p.locations.size() + 1, nullptr);
   for (const Location& l : p.locations) by_id[l.id] = &l;
+  std::vector<uint64_t> pcs, offsets;  // every location's name+offset, from the symbol tables
+  for (const Location& l : p.locations) pcs.push_back(l.address);
+  std::vector<std::string> names = function_names_anywhere(pcs, &offsets);
   std::string notes;
   for (const Sample& s : p.samples) {
     snprintf(line, sizeof(line), "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @",
@@ -128,6 +131,11 @@ std::string heap_profile_text() {
       snprintf(line, sizeof(line), " %#" PRIx64, l->address + 1);
       out += line;
       std::string sym = symbol_of(l->address);
+      if (!names[id - 1].empty()) {
+        char off[32];
+        snprintf(off, sizeof(off), "+0x%" PRIx64, offsets[id - 1]);
+        sym = names[id - 1] + off;
+      }
       snprintf(line, sizeof(line), "#\t%#" PRIx64 "\t%s\n", l->address + 1,
                sym.empty() ? "?" : sym.c_str());
       notes += line;
