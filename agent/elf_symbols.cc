@@ -5,13 +5,14 @@
 // Go's pclntab, then falls back to debug/dwarf's LineReader.SeekPC, which assumes the line
 // table's sequences are sorted by address; GCC emits one sequence per section (.text,
 // .text.startup, every inline function's COMDAT section) in section order, so nearly every
-// address of a C++ program is "unknown" and the frame prints as `[prog]`. Its remote fallback,
-// /debug/pprof/symbol, only sees what dladdr sees (the dynamic symbols: nothing of a program
-// not linked with -rdynamic). So the agent puts the symbol-table name of each frame's function
-// into the profile (and answers /symbol from the same tables), and leaves the mappings'
-// has_functions false: a reader that can do better (pprof with llvm-symbolizer, leakscope with
-// DWARF) re-symbolizes over these names with files, lines and inlined frames, and a reader
-// that cannot keeps them.
+// address of a C++ program is "unknown" and the frame prints as `[prog]` (where it does find
+// one, it names the function by DW_AT_name only, "" for a template instance: `[prog]` again).
+// Its remote fallback, /debug/pprof/symbol, only saw what dladdr sees (the dynamic symbols:
+// nothing of a program not linked with -rdynamic). So the agent puts the symbol-table name of
+// each frame's function into the profile, marks a mapping whose every frame got one
+// has_functions (so go tool pprof keeps them; profile_out.cc), and answers /symbol from the
+// same tables. pprof -symbolize=force and leakscope re-symbolize over these names with files,
+// lines and inlined frames.
 //
 // How, bounded: one streaming pass over the symbol table per mapping and request, in chunks,
 // matching each defined, sized function symbol against the sorted addresses asked about; the
