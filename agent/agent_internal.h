@@ -43,6 +43,7 @@ struct Config {
   char announce[512] = {};
   char dump_dir[512] = {};
   char target[256] = {};  // LEAKSCOPE_TARGET: glob on the executable; "": not a known wrapper
+  char debug_dir[512] = {};  // LEAKSCOPE_DEBUG_DIR: searched before /usr/lib/debug
 };
 LEAKSCOPE_HIDDEN const Config& config();
 LEAKSCOPE_HIDDEN void load_config(Config& out);

@@ -153,6 +153,7 @@ void load_config(Config& c) {
   copy(c.announce, sizeof(c.announce), getenv("LEAKSCOPE_ANNOUNCE"));
   copy(c.dump_dir, sizeof(c.dump_dir), getenv("LEAKSCOPE_DUMP_DIR"));
   copy(c.target, sizeof(c.target), getenv("LEAKSCOPE_TARGET"));
+  copy(c.debug_dir, sizeof(c.debug_dir), getenv("LEAKSCOPE_DEBUG_DIR"));
 }
 
 }  // namespace leakscope::agent

@@ -5,14 +5,16 @@
 // alloc_space. Both are cumulative since process start, so alloc_* never decreases (Parca and
 // Alloy compute deltas from /allocs).
 //
-// /symbol answers addresses with the nearest ELF symbol the dynamic loader knows (dladdr):
-// exported functions of libraries, and the executable's when it is linked with -rdynamic.
-// pprof prefers local symbolization from the binaries; this is its fallback.
+// /symbol answers addresses with the function that contains them in the mapped file's symbol
+// table (.symtab with static functions, or its build-id debug file's, else .dynsym;
+// elf_symbols.cc), else with the nearest symbol dladdr knows. pprof asks it for the frames
+// that local symbolization and the profile's own names left unnamed.
 #include <dlfcn.h>
 
 #include <cinttypes>
 #include <cstring>
 
+#include "agent/elf_symbols.h"
 #include "agent/heap_state.h"
 
 namespace leakscope::agent {
@@ -56,26 +58,34 @@ void mmap_route(const HttpRequest& req, HttpResponse& res) {
 }
 
 // GET: "num_symbols: 1". POST body (or GET query): "0xADDR+0xADDR..." -> "0xADDR name" lines.
+// Names come from the mapped files' symbol tables (static functions too), read on this, the
+// agent's, thread; dladdr answers for what they do not cover.
 void symbol_route(const HttpRequest& req, HttpResponse& res) {
+  constexpr size_t kMaxAddresses = 100000;
   std::string input = req.method == "POST" ? req.body : req.query;
-  std::string out = "num_symbols: 1\n";
+  std::vector<uint64_t> pcs;
   size_t pos = 0;
-  int answered = 0;
-  while (pos < input.size() && answered < 100000) {
+  while (pos < input.size() && pcs.size() < kMaxAddresses) {
     size_t plus = input.find('+', pos);
     if (plus == std::string::npos) plus = input.size();
     std::string word = input.substr(pos, plus - pos);
     pos = plus + 1;
     char* end = nullptr;
     uint64_t pc = strtoull(word.c_str(), &end, 0);
-    if (pc == 0 || end == word.c_str()) continue;
-    std::string name = symbol_of(pc);
-    if (name.empty()) continue;
-    name.resize(name.rfind('+'));  // pprof wants the function name only
+    if (pc != 0 && end != word.c_str()) pcs.push_back(pc);
+  }
+  std::vector<std::string> names = function_names_anywhere(pcs);
+  std::string out = "num_symbols: 1\n";
+  for (size_t i = 0; i < pcs.size(); ++i) {
+    std::string name = names[i];
+    if (name.empty()) {
+      name = symbol_of(pcs[i]);
+      if (name.empty()) continue;
+      name.resize(name.rfind('+'));  // pprof wants the function name only
+    }
     char hex[32];
-    snprintf(hex, sizeof(hex), "%#" PRIx64, pc);
+    snprintf(hex, sizeof(hex), "%#" PRIx64, pcs[i]);
     out += std::string(hex) + "\t" + name + "\n";
-    ++answered;
   }
   res.body = std::move(out);
 }
@@ -105,6 +115,9 @@ std::string heap_profile_text() {
   std::string out = line;
   std::vector<const Location*> by_id(p.locations.size() + 1, nullptr);
   for (const Location& l : p.locations) by_id[l.id] = &l;
+  std::vector<uint64_t> pcs, offsets;  // every location's name+offset, from the symbol tables
+  for (const Location& l : p.locations) pcs.push_back(l.address);
+  std::vector<std::string> names = function_names_anywhere(pcs, &offsets);
   std::string notes;
   for (const Sample& s : p.samples) {
     snprintf(line, sizeof(line), "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @",
@@ -118,6 +131,11 @@ std::string heap_profile_text() {
       snprintf(line, sizeof(line), " %#" PRIx64, l->address + 1);
       out += line;
       std::string sym = symbol_of(l->address);
+      if (!names[id - 1].empty()) {
+        char off[32];
+        snprintf(off, sizeof(off), "+0x%" PRIx64, offsets[id - 1]);
+        sym = names[id - 1] + off;
+      }
       snprintf(line, sizeof(line), "#\t%#" PRIx64 "\t%s\n", l->address + 1,
                sym.empty() ? "?" : sym.c_str());
       notes += line;

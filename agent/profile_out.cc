@@ -1,14 +1,15 @@
 // ProfileBuilder: raw-address pprof profiles with the process's mappings, so that pprof, go tool
-// pprof and leakscope's symbolizer can resolve the addresses offline. The agent never
-// symbolizes (DESIGN.md): locations carry an address and a mapping, no lines, and the mappings
-// say has_functions=false so every reader symbolizes them.
+// pprof and leakscope's symbolizer can resolve the addresses offline. The agent never reads
+// DWARF (DESIGN.md): locations carry an address, a mapping and, where the file's symbol table
+// has one, the name of their function (no file, no line; elf_symbols.cc says why). A mapping
+// whose every location is named says has_functions (readers keep the names; pprof
+// -symbolize=force and leakscope add files and lines); the others say nothing, and readers
+// symbolize them.
 //
 // Mappings come from /proc/self/maps at finish(): every executable, file-backed mapping, with
 // its path, file offset and GNU build ID (read from the file's PT_NOTE segments, cached by
 // device and inode). The main executable's mapping goes first (pprof's convention). Ids are
 // 1..N in vector order for mappings, locations and functions (Parca requires it).
-#include <elf.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,120 +19,12 @@
 
 #include "agent/agent_internal.h"
 #include "agent/own_fds.h"
+#include "agent/elf_symbols.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::agent {
 
 namespace {
-
-struct MapsLine {
-  uint64_t start, limit, offset, inode;
-  std::string dev, path;
-  bool exec;
-};
-
-std::string read_file(const char* path, size_t limit = 64 << 20) {
-  std::string out;
-  int fd = own_fd(open(path, O_RDONLY | O_CLOEXEC));  // the agent's, at a high number
-  if (fd < 0) return out;
-  char buf[16384];
-  while (own_fd_live(fd)) {  // the program may close it under us: then the number is its own
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > limit) break;
-  }
-  own_fd_close(fd);
-  return out;
-}
-
-std::vector<MapsLine> read_maps() {
-  std::vector<MapsLine> out;
-  std::string text = read_file("/proc/self/maps");
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    MapsLine m{};
-    char perms[8] = {}, dev[32] = {};
-    int path_at = 0;
-    if (sscanf(line.c_str(), "%lx-%lx %7s %lx %31s %lu %n", &m.start, &m.limit, perms, &m.offset,
-               dev, &m.inode, &path_at) < 6) {
-      continue;
-    }
-    m.exec = perms[2] == 'x';
-    m.dev = dev;
-    if (path_at > 0 && static_cast<size_t>(path_at) <= line.size()) m.path = line.substr(path_at);
-    const std::string deleted = " (deleted)";
-    if (m.path.size() > deleted.size() &&
-        m.path.compare(m.path.size() - deleted.size(), deleted.size(), deleted) == 0) {
-      m.path.resize(m.path.size() - deleted.size());
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
-}
-
-// GNU build ID of an ELF file, as lowercase hex; "" if it has none or cannot be read.
-std::string read_build_id(const std::string& path) {
-  int fd = own_fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return "";
-  std::string id;
-  Elf64_Ehdr eh;
-  if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-      eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) &&
-      eh.e_phnum < 256) {
-    std::vector<Elf64_Phdr> ph(eh.e_phnum);
-    size_t bytes = ph.size() * sizeof(Elf64_Phdr);
-    if (pread(fd, ph.data(), bytes, static_cast<off_t>(eh.e_phoff)) ==
-        static_cast<ssize_t>(bytes)) {
-      for (const Elf64_Phdr& p : ph) {
-        if (p.p_type != PT_NOTE || p.p_filesz > (1 << 16) || !id.empty()) continue;
-        std::string notes(p.p_filesz, '\0');
-        if (pread(fd, notes.data(), notes.size(), static_cast<off_t>(p.p_offset)) !=
-            static_cast<ssize_t>(notes.size())) {
-          continue;
-        }
-        size_t at = 0;
-        while (at + sizeof(Elf64_Nhdr) <= notes.size()) {
-          Elf64_Nhdr nh;
-          memcpy(&nh, notes.data() + at, sizeof(nh));
-          size_t name_at = at + sizeof(nh);
-          size_t desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
-          size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
-          if (next > notes.size()) break;
-          if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-              memcmp(notes.data() + name_at, "GNU", 4) == 0) {
-            static const char kHex[] = "0123456789abcdef";
-            for (size_t i = 0; i < nh.n_descsz; ++i) {
-              auto b = static_cast<unsigned char>(notes[desc_at + i]);
-              id += kHex[b >> 4];
-              id += kHex[b & 15];
-            }
-            break;
-          }
-          at = next;
-        }
-      }
-    }
-  }
-  own_fd_close(fd);
-  return id;
-}
-
-// Cached by (device, inode): libraries are read once per process (agent thread only).
-std::string build_id_of(const MapsLine& m) {
-  static auto* cache = new std::map<std::pair<std::string, uint64_t>, std::string>();
-  auto key = std::make_pair(m.dev, m.inode);
-  auto it = cache->find(key);
-  if (it != cache->end()) return it->second;
-  std::string id = read_build_id(m.path);
-  if (cache->size() < 4096) (*cache)[key] = id;
-  return id;
-}
 
 std::string main_executable() {
   char buf[4096];
@@ -152,7 +45,8 @@ struct ProfileBuilder::Impl {
   Profile profile;
   std::unordered_map<uint64_t, uint64_t> location_of_address;  // address - 1 -> location id
   std::unordered_map<std::string, uint64_t> location_of_name;
-  std::unordered_map<std::string, size_t> sample_of_key;  // stack + labels -> sample index
+  std::unordered_map<std::string, uint64_t> function_of_name;  // symbol names of frames
+  std::unordered_map<std::string, size_t> sample_of_key;       // stack + labels -> sample index
 
   uint64_t location_for_address(uint64_t address) {
     auto [it, fresh] = location_of_address.emplace(address, profile.locations.size() + 1);
@@ -168,14 +62,9 @@ struct ProfileBuilder::Impl {
   uint64_t location_for_name(const std::string& name) {
     auto [it, fresh] = location_of_name.emplace(name, profile.locations.size() + 1);
     if (fresh) {
-      Function fn;
-      fn.id = profile.functions.size() + 1;
-      fn.name = name;
-      fn.system_name = name;
-      profile.functions.push_back(fn);
       Location loc;
       loc.id = it->second;
-      loc.lines.push_back(Line{fn.id, 0, 0});
+      loc.lines.push_back(Line{function_for(name), 0, 0});
       profile.locations.push_back(std::move(loc));
     }
     return it->second;
@@ -231,6 +120,42 @@ struct ProfileBuilder::Impl {
       --it;
       if (loc.address < it->first->limit) loc.mapping_id = it->second;
     }
+    for (const auto& [line, id] : by_start) name_locations(*line, id);
+  }
+
+  // Gives the locations of mapping `id` the names of their functions from the file's symbol
+  // table (elf_symbols.cc says why), as lines without a line number. When every location got
+  // one, the mapping says has_functions: the profile then really carries its symbols, and
+  // go tool pprof must not symbolize over them (its DWARF reader, where it finds an address at
+  // all, names template instances "" and the frame turns back into [prog]).
+  void name_locations(const MapsLine& m, uint64_t id) {
+    std::vector<Location*> locs;
+    std::vector<uint64_t> pcs;
+    for (Location& loc : profile.locations) {
+      if (loc.mapping_id != id || !loc.lines.empty()) continue;
+      locs.push_back(&loc);
+      pcs.push_back(loc.address);
+    }
+    if (pcs.empty()) return;
+    std::vector<std::string> names = function_names(m, profile.mappings[id - 1].build_id, pcs);
+    bool all = true;
+    for (size_t i = 0; i < locs.size(); ++i) {
+      all &= !names[i].empty();
+      if (!names[i].empty()) locs[i]->lines.push_back(Line{function_for(names[i]), 0, 0});
+    }
+    profile.mappings[id - 1].has_functions = all;
+  }
+
+  uint64_t function_for(const std::string& name) {
+    auto [it, fresh] = function_of_name.emplace(name, profile.functions.size() + 1);
+    if (fresh) {
+      Function fn;
+      fn.id = it->second;
+      fn.name = name;
+      fn.system_name = name;
+      profile.functions.push_back(std::move(fn));
+    }
+    return it->second;
   }
 };
 

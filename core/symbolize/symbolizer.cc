@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/symbolize/demangle.h"
+
 namespace leakscope {
 
 struct Symbolizer::CachedModule {
@@ -137,23 +139,35 @@ Symbolizer::CachedModule* Symbolizer::module_for(const Mapping& mapping, std::st
   return nullptr;
 }
 
+bool Symbolizer::needs_symbols(const Location& loc) const {
+  return options_.force ||
+         std::all_of(loc.lines.begin(), loc.lines.end(), [](const Line& l) { return l.line == 0; });
+}
+
 Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
   SymbolizeStats local;
   SymbolizeStats& st = stats ? *stats : local;
   FunctionTable functions(profile);
   for (Mapping& mapping : profile.mappings) {
     if (is_pseudo_file(mapping.filename)) continue;
-    if (mapping.has_functions && !options_.force) continue;
-    bool any_needed =
-        std::any_of(profile.locations.begin(), profile.locations.end(), [&](const Location& l) {
-          return l.mapping_id == mapping.id && (l.lines.empty() || options_.force);
-        });
+    // A mapping that claims symbols is kept, unless all it has are names without line
+    // numbers (the agent's, from symbol tables), which DWARF improves on.
+    bool names_only = false, with_lines = false;
+    for (const Location& l : profile.locations) {
+      if (l.mapping_id != mapping.id || l.lines.empty()) continue;
+      names_only = true;
+      with_lines |= !needs_symbols(l);
+    }
+    if (mapping.has_functions && !options_.force && (!names_only || with_lines)) continue;
+    bool any_needed = std::any_of(
+        profile.locations.begin(), profile.locations.end(),
+        [&](const Location& l) { return l.mapping_id == mapping.id && needs_symbols(l); });
     if (!any_needed) continue;
     std::string why;
     CachedModule* cached = module_for(mapping, why);
     bool got_functions = false, got_lines = false, got_dwarf = false;
     for (Location& loc : profile.locations) {
-      if (loc.mapping_id != mapping.id || (!loc.lines.empty() && !options_.force)) continue;
+      if (loc.mapping_id != mapping.id || !needs_symbols(loc)) continue;
       ++st.locations;
       if (cached == nullptr || loc.address < mapping.memory_start) continue;
       auto vaddr =
@@ -179,6 +193,13 @@ Result<void> Symbolizer::symbolize(Profile& profile, SymbolizeStats* stats) {
     mapping.has_filenames |= got_dwarf;
     mapping.has_line_numbers |= got_lines;
     mapping.has_inline_frames |= got_dwarf;
+  }
+  // Names the profile brought that no binary improved on (the agent's, from symbol tables,
+  // as the linker spells them): demangled, as pprof does.
+  for (Function& f : profile.functions) {
+    if (f.name == f.system_name && (f.name.starts_with("_Z") || f.name.starts_with("_R"))) {
+      f.name = demangle(f.system_name);
+    }
   }
   return {};
 }

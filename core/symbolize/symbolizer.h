@@ -1,6 +1,7 @@
-// The symbolizer (CLI side only; the agent never symbolizes): fills in functions, files, lines
-// and inlined frames for locations that have an address and a mapping but no lines, which is
-// what the agent serves. See symbolizer.cc for how files are found and matched.
+// The symbolizer (CLI side only): fills in functions, files, lines and inlined frames for
+// locations that have an address and a mapping but no lines, or only symbol-table names (lines
+// without a line number, in a mapping that claims no symbols), which is what the agent serves. See
+// symbolizer.cc for how files are found and matched.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,9 @@ class Symbolizer {
   struct CachedModule;
   CachedModule* module_for(const Mapping& mapping, std::string& why);
   CachedModule* open_cached(const std::string& path, const std::string& build_id, std::string& why);
+  // True for a location without lines, or with only names (no line numbers: the agent's
+  // symbol-table names, which DWARF improves on), or any location under `force`.
+  bool needs_symbols(const Location& loc) const;
 
   SymbolizeOptions options_;
   std::string debuginfo_path_;  // libdwfl's search path, from options_.debug_dirs

@@ -94,6 +94,41 @@ TEST(Symbolize, NamespacedFunctionGetsNameFileAndLine) {
   EXPECT_EQ(stats.resolved, 1);
 }
 
+// The agent names frames from symbol tables (a line without a line number, has_functions
+// false): DWARF replaces those names with its own, files and lines; a location that already
+// has line numbers is left as it is.
+TEST(Symbolize, SymbolTableNamesAreImprovedLinesAreKept) {
+  Profile p = raw_profile({code(&symtest::namespaced_leaf), code(&symtest::namespaced_leaf)});
+  p.functions.push_back(
+      {1, "_ZN7symtest15namespaced_leafEi", "_ZN7symtest15namespaced_leafEi", "", 0});
+  p.functions.push_back({2, "kept", "kept", "", 0});
+  p.locations[0].lines = {{1, 0, 0}};
+  p.locations[1].lines = {{2, 7, 0}};
+  ASSERT_TRUE(symbolize(p, {}).ok());
+  ASSERT_EQ(p.locations[0].lines.size(), 1u);
+  EXPECT_EQ(function(p, p.locations[0].lines[0].function_id)->name,
+            "symtest::namespaced_leaf(int)");
+  EXPECT_GE(p.locations[0].lines[0].line, symtest::kNamespacedLeafLine);
+  ASSERT_EQ(p.locations[1].lines.size(), 1u);
+  EXPECT_EQ(function(p, p.locations[1].lines[0].function_id)->name, "kept");
+  EXPECT_EQ(p.locations[1].lines[0].line, 7);
+}
+
+// The agent says has_functions when it named every frame of a mapping: names without line
+// numbers are still replaced where DWARF is found.
+TEST(Symbolize, MappingWithOnlySymbolTableNamesIsImproved) {
+  Profile p = raw_profile({code(&symtest::namespaced_leaf)});
+  p.mappings[0].has_functions = true;
+  p.functions.push_back(
+      {1, "_ZN7symtest15namespaced_leafEi", "_ZN7symtest15namespaced_leafEi", "", 0});
+  p.locations[0].lines = {{1, 0, 0}};
+  ASSERT_TRUE(symbolize(p, {}).ok());
+  ASSERT_EQ(p.locations[0].lines.size(), 1u);
+  EXPECT_EQ(function(p, p.locations[0].lines[0].function_id)->name,
+            "symtest::namespaced_leaf(int)");
+  EXPECT_GE(p.locations[0].lines[0].line, symtest::kNamespacedLeafLine);
+}
+
 TEST(Symbolize, InlinedFrameComesFirstThenItsCaller) {
   // A return address, as an unwinder gives it; the agent stores return address - 1.
   auto ra = reinterpret_cast<uintptr_t>(symtest::outer_with_inline());
