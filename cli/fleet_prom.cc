@@ -64,7 +64,9 @@ Result<std::string> Prometheus::api(
   auto res = client_->Get(path.c_str());
   if (!res)
     return make_error("cannot reach Prometheus at " + url_.text() + ": " +
-                      httplib::to_string(res.error()));
+                      (res.error() == httplib::Error::Connection
+                           ? std::string("connection refused or host unreachable")
+                           : httplib::to_string(res.error())));
   // Prometheus answers 400/422/503 with a JSON error body: keep it for its message.
   if (res->status != 200 && res->body.find("\"status\"") == std::string::npos)
     return make_error("Prometheus at " + url_.text() + ": HTTP " + std::to_string(res->status));

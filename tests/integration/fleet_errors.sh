@@ -17,7 +17,7 @@ expect_exit() {  # expect_exit CODE REGEX ARGS...: runs leakscope fleet ARGS
   rc=$?
   set -e
   ((rc == want)) || fail "fleet $*: exit $rc, want $want; stderr: $(cat "$TMP/err")"
-  grep -Eq "$regex" "$TMP/err" || fail "fleet $*: stderr does not match '$regex': $(cat "$TMP/err")"
+  grep -Eq -e "$regex" "$TMP/err" || fail "fleet $*: stderr does not match '$regex': $(cat "$TMP/err")"
   [[ $(wc -l <"$TMP/err") -le 1 ]] || fail "fleet $*: more than one line on stderr: $(cat "$TMP/err")"
   echo "ok: exit $rc: $(cat "$TMP/err")"
 }
