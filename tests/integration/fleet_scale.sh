@@ -24,12 +24,12 @@ start_prometheus "$TMP/prometheus.yml" "$TMP/tsdb"
 
 echo "== leakscope fleet"
 set +e
-/usr/bin/time -f "%e s %M KB" -o "$TMP/time.txt" "$BUILD/leakscope" fleet --prometheus "$PROM" \
+/usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak RSS" -o "$TMP/time.txt" "$BUILD/leakscope" fleet --prometheus "$PROM" \
   --window 24h --step 2m --end "$END" --json --out "$TMP/out" >"$TMP/fleet.json" 2>"$TMP/fleet.err"
 rc=$?
 set -e
 cat "$TMP/fleet.err"
-echo "time and peak memory: $(cat "$TMP/time.txt")"
+echo "time and peak memory: $(tail -n 1 "$TMP/time.txt")"
 ((rc == 3)) || fail "exit $rc, want 3"
 [[ -s $TMP/out/fleet.html && -s $TMP/out/fleet.txt ]] || fail "no fleet.html / fleet.txt in --out"
 head -n 40 "$TMP/out/fleet.txt"
