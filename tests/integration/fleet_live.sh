@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # leakscope fleet on a live fleet: Debian's Prometheus scrapes six demo services on loopback every
-# second, all under a bounded, paced load of about 70 s:
+# second, all under a bounded, paced load of 100 s:
 #   job "cpp" (the agent's /metrics): three leaky-service under the agent; cpp-leak gets
 #             /append-slice (2 KiB held per request), the two others /append-slice?fixed=1;
 #   job "go"  (the service's /metrics): three leaky-go; go-threads gets /hanging-thread (one
@@ -30,7 +30,7 @@ port_of() {
 
 declare -A URL TARGET
 for name in cpp-leak cpp-fixed1 cpp-fixed2; do
-  start_agent "$name" LEAKSCOPE_RATE=64K -- "$CPP_BIN" --port 0
+  start_agent "$name" LEAKSCOPE_RATE=16K -- "$CPP_BIN" --port 0
   URL[$name]=http://127.0.0.1:$(port_of "$TMP/$name.log")
   TARGET[$name]=$ADDR
 done
@@ -52,14 +52,14 @@ YAML
 mkdir -p "$TMP/tsdb"
 start_prometheus "$TMP/prometheus.yml" "$TMP/tsdb"
 
-echo "== 70 s of paced load on all six"
-SECONDS_OF_LOAD=70
-loadgen() {  # loadgen NAME PATH RATE: paced, bounded in count (RATE x 70) and time
+echo "== 100 s of paced load on all six"
+SECONDS_OF_LOAD=100
+loadgen() {  # loadgen NAME PATH RATE: paced, bounded in count (RATE x 100) and time
   "$SRC/examples/load/paced-load" "${URL[$1]}$2" $(($3 * SECONDS_OF_LOAD)) "$3" 2 \
     >"$TMP/$1.wrk" 2>&1 &
   PIDS+=("$!")
 }
-loadgen cpp-leak /append-slice 200
+loadgen cpp-leak /append-slice 300
 loadgen cpp-fixed1 '/append-slice?fixed=1' 200
 loadgen cpp-fixed2 '/append-slice?fixed=1' 200
 loadgen go-threads /hanging-thread 20
@@ -70,7 +70,7 @@ sleep 62
 echo "== leakscope fleet, while the load still runs"
 set +e
 "$BUILD/leakscope" fleet --prometheus "$PROM" --window 55s --step 1s \
-  --debug-url 'http://{instance}' --profile-seconds 6 --max-profiles 3 --json --out "$TMP/out" \
+  --debug-url 'http://{instance}' --profile-seconds 15 --max-profiles 3 --json --out "$TMP/out" \
   >"$TMP/fleet.json" 2>"$TMP/fleet.err"
 rc=$?
 set -e
