@@ -19,6 +19,7 @@ bool is_bytes(Signal k) { return k == Signal::kHeap || k == Signal::kRss || k ==
 
 std::string duration(double s) {
   char buf[48];
+  if (s < 60) return "under a minute";
   if (s >= 5400)
     std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
   else
@@ -106,7 +107,7 @@ void forecast(InstanceVerdict& v) {
   if (!m || m->verdict != Verdict::kLeak || m->growth_per_s <= 0) return;
   double left = *v.limit_bytes - m->end_level;
   v.time_to_limit_s = std::max(0.0, left / m->growth_per_s);
-  v.evidence += "; the limit (" + analysis::human(*v.limit_bytes, "bytes") + ") in about " +
+  v.evidence += "; the limit (" + analysis::human(*v.limit_bytes, "bytes") + ") reached in " +
                 duration(*v.time_to_limit_s);
   v.score += 1 / (1 + *v.time_to_limit_s / 3600);
 }

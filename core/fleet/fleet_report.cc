@@ -59,6 +59,7 @@ json instance_json(const InstanceVerdict& v) {
 
 std::string fmt_duration(double s) {
   char buf[48];
+  if (s < 60) return "under a minute";
   if (s >= 86400)
     std::snprintf(buf, sizeof buf, "%.1f d", s / 86400);
   else if (s >= 5400)
