@@ -61,7 +61,7 @@ InstanceVerdict judge_instance(const InstanceData& d, const Options& o) {
     v.found.push_back(f.name);
     if (!judged.insert(f.kind).second) continue;  // one family per kind: the preferred one
     v.signals.push_back(judge_series(f.name, f.kind, it->second, restarts, o));
-    if (v.chart.t.empty() && is_bytes(f.kind)) v.chart = thin(it->second, 240);
+    if (v.chart.t.empty() && is_bytes(f.kind)) v.chart = thin(it->second, 120);
   }
   v.limit_bytes = o.limit_bytes ? o.limit_bytes : d.limit_bytes;
   return v;

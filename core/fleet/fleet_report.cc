@@ -169,8 +169,12 @@ std::string render_html(const FleetReport& r) {
     if (v.limit_bytes) y1 = std::max(y1, *v.limit_bytes);
     std::string svg = "<svg viewBox='0 0 600 160' width='600' height='160'>";
     size_t peers = 0;
-    for (const InstanceVerdict* p : jobs[v.job]) {
-      if (p == &v || peers++ == 50) continue;
+    // The spread: peers from the quiet end of the list (instances come suspects first).
+    const auto& members = jobs[v.job];
+    for (auto it = members.rbegin(); it != members.rend(); ++it) {
+      const InstanceVerdict* p = *it;
+      if (p == &v) continue;
+      if (peers++ == 12) break;
       svg += "<path d='" + path(p->chart, t0, t1, y1) + "' stroke='#ccc' fill='none'/>";
     }
     svg +=
@@ -193,7 +197,8 @@ std::string render_html(const FleetReport& r) {
   return "<!doctype html><html><head><meta charset='utf-8'><title>leakscope fleet</title>"
          "<style>body{font:14px sans-serif;margin:2em;max-width:60em}svg{border:1px solid #eee}"
          "pre{white-space:pre-wrap}</style></head><body><h1>leakscope fleet</h1>"
-         "<p>Red: the instance's memory; grey: its job's other instances; dashed: the limit.</p>" +
+         "<p>Red: the instance's memory; grey: up to 12 other instances of its job; dashed: the "
+         "limit.</p>" +
          body + "<h2>Report</h2><pre>" + escape_html_text(text) +
          "</pre><script type='application/json' id='fleet'>" + escape_json_for_script(to_json(r)) +
          "</script></body></html>\n";
