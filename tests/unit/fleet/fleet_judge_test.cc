@@ -117,6 +117,41 @@ TEST(FleetJudge, RestartsOfASteadyProcessAreNoLeak) {
   EXPECT_EQ(v.verdict, analysis::Verdict::kNoLeak) << v.evidence;
 }
 
+TEST(FleetJudge, ARestartCounterStandsInForTheStartTime) {
+  InstanceData d = oom_loop(5);
+  InstanceData counted = d;
+  counted.start_time = {};
+  counted.restart_count = {};
+  double restarts = 0;
+  for (size_t i = 0; i < d.start_time.x.size(); ++i) {
+    if (i > 0 && d.start_time.x[i] > d.start_time.x[i - 1] + 2) ++restarts;
+    counted.restart_count.t.push_back(d.start_time.t[i]);
+    counted.restart_count.x.push_back(restarts);
+  }
+  auto from_counter = find_restarts(counted);
+  EXPECT_EQ(from_counter.size(), find_restarts(d).size());
+  auto v = judge_rss(counted.families["process_resident_memory_bytes"], from_counter);
+  EXPECT_EQ(v.verdict, analysis::Verdict::kLeak) << v.evidence;
+  EXPECT_TRUE(v.sawtooth);
+}
+
+TEST(FleetJudge, AnInstanceWithTooFewPointsIsInconclusive) {
+  InstanceData d;
+  d.instance = "10.0.0.3:8080";
+  d.job = "api";
+  Series& s = d.families["process_resident_memory_bytes"];
+  for (int i = 0; i < 3; ++i) {
+    s.t.push_back(kT0 + 60 * i);
+    s.x.push_back(100 * kMiB * (1 + i));
+  }
+  Options o;
+  o.window_s = kDay;
+  FleetReport r = judge_fleet({d}, {}, o);
+  ASSERT_EQ(r.instances.size(), 1u);
+  EXPECT_EQ(r.instances[0].verdict, analysis::Verdict::kInconclusive) << r.instances[0].evidence;
+  EXPECT_FALSE(any_leak(r));
+}
+
 TEST(FleetJudge, CacheThatFillsIsNoLeak) {
   auto v = judge_rss(make(
       [](double t) { return 200 * kMiB + 100 * kMiB * std::min(1.0, t / (3 * 3600)); }, 0.02, 9));
