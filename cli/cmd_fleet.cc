@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "cli/command.h"
@@ -33,9 +34,13 @@ std::string host_of(const std::string& instance) {
   return instance.substr(0, instance.rfind(':'));
 }
 
-std::string expand(std::string tmpl, const std::string& instance) {
-  for (auto [key, value] : {std::pair<std::string, std::string>{"{host}", host_of(instance)},
-                            {"{instance}", instance}}) {
+// "{host}" and "{instance}" from the instance label; "{NAME}" from the target's label NAME.
+std::string expand(std::string tmpl, const fleet::InstanceVerdict& v) {
+  std::map<std::string, std::string> values = v.labels;
+  values["host"] = host_of(v.instance);
+  values["instance"] = v.instance;
+  for (const auto& [name, value] : values) {
+    std::string key = "{" + name + "}";
     for (size_t p; (p = tmpl.find(key)) != std::string::npos;) tmpl.replace(p, key.size(), value);
   }
   return tmpl;
@@ -58,7 +63,7 @@ std::string watch_hint(const std::string& url) {
 
 // The second stage for one suspect: snapshots `profile_s` apart, analysed as `watch` does.
 void take_sites(fleet::InstanceVerdict& v, const FleetOptions& o, const std::string& dir) {
-  std::string text = expand(o.debug_url, v.instance);
+  std::string text = expand(o.debug_url, v);
   auto url = parse_url(text);
   std::optional<Source> source;
   if (url) source = probe(*url);
@@ -203,8 +208,9 @@ const RegisterCommand kFleet{{
       sub.add_option("--limit", o->limit,
                      "memory limit for the forecast, e.g. 512M "
                      "(default: container_spec_memory_limit_bytes)");
-      sub.add_option("--debug-url", o->debug_url,
-                     "suspects' debug endpoint, e.g. 'http://{host}:6060' ({host}, {instance})");
+      sub.add_option(
+          "--debug-url", o->debug_url,
+          "suspects' debug endpoint, e.g. 'http://{host}:6060' ({host}, {instance}, {LABEL})");
       sub.add_option("--profile-seconds", o->profile_s, "how long to profile each suspect (20)");
       sub.add_option("--max-profiles", o->max_profiles, "suspects to profile (default 3)");
       sub.add_flag("--json", o->json, "print fleet.json instead of the text report");

@@ -138,6 +138,11 @@ Result<FleetData> load_fleet(Prometheus& prom, const FleetQuery& q) {
                               std::to_string(int64_t(q.end_s - q.start_s)) + "s]) > 0)",
                           q.end_s);
 
+  // The targets' own labels (service discovery may carry a debug address: --debug-url '{pprof}').
+  auto targets = prom.query("max_over_time(" + fleet::with_selector("up", q.selector) + "[" +
+                                std::to_string(int64_t(q.end_s - q.start_s)) + "s])",
+                            q.end_s);
+
   std::map<std::string, fleet::InstanceData> by;
   FleetData out;
   auto count_series = counts.get();
@@ -167,6 +172,11 @@ Result<FleetData> load_fleet(Prometheus& prom, const FleetQuery& q) {
   for (const auto& s : *limit)
     if (!s.values.x.empty() && s.values.x[0] < 1e18) slot(by, s).limit_bytes = s.values.x[0];
 
+  if (targets)
+    for (const auto& s : *targets)
+      if (auto it = by.find(s.labels.count("instance") ? s.labels.at("instance") : "");
+          it != by.end())
+        it->second.labels = s.labels;
   by.erase("");  // series without an instance label cannot be told apart
   for (auto& [name, d] : by) out.instances.push_back(std::move(d));
   if (out.instances.empty()) return make_error("no series with an instance label matched " + sel);

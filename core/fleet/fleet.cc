@@ -47,6 +47,7 @@ InstanceVerdict judge_instance(const InstanceData& d, const Options& o) {
   InstanceVerdict v;
   v.instance = d.instance;
   v.job = d.job;
+  v.labels = d.labels;
   auto restarts = find_restarts(d);
   v.restarts = restarts;
   if (!restarts.empty()) {
@@ -167,6 +168,7 @@ void judge_counts(FleetReport& r, const std::vector<FamilyCount>& counts,
     InstanceVerdict& v = *it->second;
     if (std::find(v.kinds.begin(), v.kinds.end(), "metrics") == v.kinds.end())
       v.kinds.push_back("metrics");
+    v.sites.push_back({"metrics", c.family, "", 0});  // a family's site is its name
     std::string e = "metric family " + c.family +
                     " gains series: " + std::to_string(int64_t(s.start_level)) + " -> " +
                     std::to_string(int64_t(s.end_level)) +

@@ -46,6 +46,7 @@ struct InstanceData {
   Series start_time;                       // process_start_time_seconds; may be empty
   Series restart_count;                    // a restart counter (kube-state-metrics); may be empty
   std::optional<double> limit_bytes;       // container_spec_memory_limit_bytes, when set
+  std::map<std::string, std::string> labels;  // the target's labels (from `up`), for --debug-url
 };
 
 // The series count of one metric family on one instance over the window (cardinality).
@@ -107,8 +108,9 @@ struct InstanceVerdict {
   double peer_ratio = 0;  // memory slope over the job's median slope (0: no peers or none)
   double score = 0;       // ordering of suspects: the strongest leak first
   std::vector<Site> sites;
-  std::string next_step;  // where no profile could be taken: what to run
-  Series chart;           // the memory series the verdict rests on (thinned), for the page
+  std::string next_step;                      // where no profile could be taken: what to run
+  std::map<std::string, std::string> labels;  // the target's labels (InstanceData::labels)
+  Series chart;  // the memory series the verdict rests on (thinned), for the page
 };
 
 struct MetricVerdict {

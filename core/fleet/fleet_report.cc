@@ -59,7 +59,10 @@ json instance_json(const InstanceVerdict& v) {
 
 std::string fmt_duration(double s) {
   char buf[48];
-  if (s < 60) return "under a minute";
+  if (s < 90) {
+    std::snprintf(buf, sizeof buf, "%.0f s", s);
+    return buf;
+  }
   if (s >= 86400)
     std::snprintf(buf, sizeof buf, "%.1f d", s / 86400);
   else if (s >= 5400)

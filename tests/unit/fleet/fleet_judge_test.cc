@@ -209,6 +209,8 @@ TEST(FleetJudge, FleetNamesOnlyTheLeakersWithKindsRestartsAndTimeToLimit) {
   EXPECT_EQ(by["10.0.0.13:8080"]->kinds, std::vector<std::string>{"goroutines"});
   EXPECT_EQ(by["10.0.0.15:8080"]->kinds, std::vector<std::string>{"rss"});
   EXPECT_EQ(by["10.0.0.17:8080"]->kinds, std::vector<std::string>{"metrics"});
+  ASSERT_EQ(by["10.0.0.17:8080"]->sites.size(), 1u);
+  EXPECT_EQ(by["10.0.0.17:8080"]->sites[0].function, "http_requests_by_path_total");
   EXPECT_EQ(by["10.0.0.99:8080"]->kinds, std::vector<std::string>{"rss"});
   EXPECT_EQ(by["10.0.0.99:8080"]->restarts.size(), 32u);
   ASSERT_TRUE(by["10.0.0.99:8080"]->time_to_limit_s.has_value());
