@@ -102,10 +102,14 @@ void profile_suspects(fleet::FleetReport& r, const FleetOptions& o, const std::s
   int taken = 0;
   for (fleet::InstanceVerdict& v : r.instances) {
     if (v.verdict != analysis::Verdict::kLeak) continue;
-    std::string hint = "give --debug-url 'http://{host}:6060' to take its profiles, or " +
-                       watch_hint("http://" + host_of(v.instance) + ":6060");
-    if (o.debug_url.empty() || taken == o.max_profiles) {
-      v.next_step = hint;
+    if (o.debug_url.empty()) {
+      v.next_step = "give --debug-url 'http://{host}:6060' to take its profiles, or " +
+                    watch_hint("http://" + host_of(v.instance) + ":6060");
+      continue;
+    }
+    if (taken == o.max_profiles) {
+      v.next_step = "not profiled (--max-profiles " + std::to_string(o.max_profiles) + "); " +
+                    watch_hint(expand(o.debug_url, v));
       continue;
     }
     ++taken;
