@@ -152,6 +152,15 @@ TEST(FleetJudge, AnInstanceWithTooFewPointsIsInconclusive) {
   EXPECT_FALSE(any_leak(r));
 }
 
+TEST(FleetJudge, ALeakThatStartsMidWindowIsALeak) {
+  for (unsigned seed = 1; seed <= 10; ++seed) {
+    auto v = judge_rss(
+        make([](double t) { return 200 * kMiB + 100 * kMiB * std::max(0.0, t - kDay / 2) / kDay; },
+             0.02, seed));
+    EXPECT_EQ(v.verdict, analysis::Verdict::kLeak) << seed << ": " << v.evidence;
+  }
+}
+
 TEST(FleetJudge, CacheThatFillsIsNoLeak) {
   auto v = judge_rss(make(
       [](double t) { return 200 * kMiB + 100 * kMiB * std::min(1.0, t / (3 * 3600)); }, 0.02, 9));
