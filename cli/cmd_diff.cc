@@ -50,7 +50,7 @@ void charge(const Profile& p, size_t index, int64_t Site::*slot, bool keep_stack
     if (v == 0) continue;
     std::vector<Frame> frames = frames_of(p, s);
     if (frames.empty()) continue;
-    size_t at = rule.site_index(frames);
+    size_t at = rule.site_index(frames, analysis::is_allocation_profile(p));
     Site& site = sites[frames[at].function];
     site.*slot += v;
     if (keep_stacks && (site.stack.empty() || v > site.stack_growth)) {

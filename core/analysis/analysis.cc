@@ -277,7 +277,9 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
 
 std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrappers) const {
   SiteRule rule(options_);
-  for (const Stack& s : stacks_) rule.learn(s.frames);
+  // The agent's heap and mmap stacks start at the caller of malloc or mmap (sites.h).
+  auto allocation = [](Signal s) { return s == Signal::kHeap || s == Signal::kMmap; };
+  for (const Stack& s : stacks_) rule.learn(s.frames, allocation(s.signal));
   if (wrappers != nullptr) *wrappers = rule.detected_wrappers();
   struct Site {
     SiteSeries series;
@@ -285,7 +287,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
   };
   std::map<std::pair<Signal, std::string>, Site> sites;
   for (const Stack& s : stacks_) {
-    size_t at = rule.site_index(s.frames);
+    size_t at = rule.site_index(s.frames, allocation(s.signal));
     // The site frame and its caller: a helper (often inlined, like a make_record() shared by a
     // leak and a cache) is a different site for each function that calls it.
     std::string key = s.frames.empty() ? std::string("(no stack)") : site_key(s.frames[at]);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -282,6 +283,15 @@ Result<void> check_wrapper_pattern(const std::string& pattern) {
 
 namespace {
 
+// A name that says "allocator": malloc, calloc or realloc in it, in any case.
+bool allocator_name(const std::string& function) {
+  std::string name(bare_name(function));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view part : {"malloc", "calloc", "realloc"})
+    if (name.find(part) != std::string::npos) return true;
+  return false;
+}
+
 // A frame's class for the rule, cached per (function, file, mapping).
 enum : uint8_t { kUser = 0, kLibrary = 1, kAllocator = 2 };
 
@@ -301,6 +311,7 @@ struct SiteRule::State {
   struct Stack {
     std::vector<uint32_t> fn;
     std::vector<uint8_t> cls;
+    bool allocation = false;
   };
   std::set<std::vector<uint32_t>> seen;  // (id << 2 | class) per frame
   std::vector<Stack> stacks;
@@ -351,7 +362,7 @@ void SiteRule::State::one_round(std::vector<uint8_t>& next) {
   std::vector<std::set<uint32_t>> callers(n);
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (first, second) of allocation stacks
   for (const Stack& s : stacks) {
-    bool alloc = false;
+    bool alloc = s.allocation;
     size_t k = s.fn.size(), k2 = s.fn.size();
     for (size_t i = 0; i < s.fn.size(); ++i) {
       if (!user(s, i)) {
@@ -378,7 +389,7 @@ void SiteRule::State::one_round(std::vector<uint8_t>& next) {
     if (not_first[f]) not_second[g] = 1;
   for (size_t id = 0; id < n; ++id) {
     if (role[id] != kNone || !first[id] || not_first[id]) continue;
-    if (callers[id].size() >= kWrapperCallers) {
+    if (callers[id].size() >= kWrapperCallers || allocator_name(names[id])) {
       next[id] = kWrapper;
       continue;
     }
@@ -445,9 +456,10 @@ SiteRule::~SiteRule() = default;
 SiteRule::SiteRule(SiteRule&&) noexcept = default;
 SiteRule& SiteRule::operator=(SiteRule&&) noexcept = default;
 
-void SiteRule::learn(const std::vector<Frame>& stack) {
+void SiteRule::learn(const std::vector<Frame>& stack, bool allocation) {
   State::Stack s;
-  std::vector<uint32_t> key;
+  s.allocation = allocation;
+  std::vector<uint32_t> key = {allocation ? 1u : 0u};
   for (const Frame& f : stack) {
     s.fn.push_back(s_->id_of(f.function));
     s.cls.push_back(s_->classify(f));
@@ -460,12 +472,13 @@ void SiteRule::learn(const std::vector<Frame>& stack) {
 
 void SiteRule::learn(const Profile& profile, size_t value_index) {
   ProfileIndex index(profile);
+  bool allocation = is_allocation_profile(profile);
   for (const Sample& sample : profile.samples)
     if (value_index < sample.values.size() && sample.values[value_index] != 0)
-      learn(frames_of(index, sample));
+      learn(frames_of(index, sample), allocation);
 }
 
-size_t SiteRule::site_index(const std::vector<Frame>& stack) {
+size_t SiteRule::site_index(const std::vector<Frame>& stack, bool allocation) {
   if (s_->dirty) s_->analyse();
   std::vector<uint32_t> fn;
   std::vector<uint8_t> cls;
@@ -474,7 +487,7 @@ size_t SiteRule::site_index(const std::vector<Frame>& stack) {
     fn.push_back(it == s_->ids.end() ? kNoFunction : it->second);
     cls.push_back(s_->classify(f));
   }
-  bool alloc = false;
+  bool alloc = allocation;
   size_t i = 0;
   for (; i < stack.size() && cls[i] != kUser; ++i) alloc = alloc || cls[i] == kAllocator;
   if (i == stack.size()) {
@@ -502,6 +515,12 @@ std::vector<std::string> SiteRule::detected_wrappers() {
 }
 
 size_t site_index(const std::vector<Frame>& stack) { return SiteRule().site_index(stack); }
+
+bool is_allocation_profile(const Profile& profile) {
+  for (const ValueType& t : profile.sample_types)
+    if (t.type == "inuse_space" || t.type == "alloc_space") return true;
+  return false;
+}
 
 std::string site_key(const Frame& site) {
   if (!site.function.empty() && !starts_with(site.function, "0x"))

@@ -16,10 +16,12 @@
 // true and useless, like malloc. Wrappers are found from the stacks of a whole profile (or run),
 // in rounds, each counting what earlier rounds found as part of the allocator:
 //   - a function is *first* when every one of its appearances is the first user frame above an
-//     allocator frame (it only forwards to the allocator); its callers are the distinct functions
+//     allocator frame, or the leaf of a heap or mmap profile's stack (whose leaf is the caller of
+//     malloc or mmap), so it only forwards to the allocator; its callers are the distinct functions
 //     right above it there;
 //   - a first function with kWrapperCallers or more callers is a wrapper (zmalloc; then, above
-//     it, sdsnewlen);
+//     it, sdsnewlen), and so is one whose name says it is an allocator: it contains malloc,
+//     calloc or realloc, in any case (zmalloc_usable, zcalloc, xmalloc, g_malloc0, PyMem_Malloc);
 //   - a first function with two or three callers, each of which only ever sits right above a
 //     first function, is an *inner layer* (ztrymalloc_usable below zmalloc and zmalloc_usable);
 //     once one of its callers is a wrapper, all of them are (zmalloc_usable, with one caller);
@@ -66,12 +68,16 @@ class SiteRule {
   SiteRule(SiteRule&&) noexcept;
   SiteRule& operator=(SiteRule&&) noexcept;
 
-  void learn(const std::vector<Frame>& stack);
-  // The stack of every sample whose value `value_index` is not zero (the samples that count).
+  // `allocation`: the stack is an allocation's whose leaf is the allocator's caller (the agent's
+  // heap and mmap profiles: its hook is malloc itself); a stack with an allocator frame is one
+  // anyway. Give the same flag to learn() and site_index().
+  void learn(const std::vector<Frame>& stack, bool allocation = false);
+  // The stack of every sample whose value `value_index` is not zero (the samples that count),
+  // as allocations when the profile is one (is_allocation_profile).
   void learn(const Profile& profile, size_t value_index);
 
   // Index (into the leaf-first `stack`) of the site frame; 0 for an empty stack.
-  size_t site_index(const std::vector<Frame>& stack);
+  size_t site_index(const std::vector<Frame>& stack, bool allocation = false);
 
   // The functions found to be allocator wrappers (not those named by options), sorted.
   std::vector<std::string> detected_wrappers();
@@ -80,6 +86,9 @@ class SiteRule {
   struct State;
   std::unique_ptr<State> s_;
 };
+
+// True for a heap or mmap profile (pprof's space sample types: inuse_space, alloc_space).
+bool is_allocation_profile(const Profile& profile);
 
 // True when `frame` belongs to an allocator, a runtime, the standard library or the agent.
 bool is_runtime_frame(const Frame& frame);

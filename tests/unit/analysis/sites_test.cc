@@ -181,8 +181,9 @@ TEST(Sites, AllocatorWrappersAreFoundFromTheWholeProfile) {
   auto stacks = redis_like_stacks();
   SiteRule rule;
   for (const auto& s : stacks) rule.learn(s);
-  EXPECT_EQ(rule.detected_wrappers(),
-            (std::vector<std::string>{"sdsnewlen", "zmalloc", "zmalloc_usable"}));
+  EXPECT_EQ(
+      rule.detected_wrappers(),
+      (std::vector<std::string>{"sdsnewlen", "zmalloc", "zmalloc_usable", "ztrymalloc_usable"}));
   EXPECT_EQ(site_of(rule, stacks[0]), "createObject");
   EXPECT_EQ(site_of(rule, stacks[1]), "dictAddRaw");
   EXPECT_EQ(site_of(rule, stacks[3]), "createClient");
@@ -191,6 +192,42 @@ TEST(Sites, AllocatorWrappersAreFoundFromTheWholeProfile) {
   EXPECT_EQ(site_of(rule, stacks[8]), "remember_session");
   // Without learning, nothing is a wrapper: the leaf-most user frame, as before.
   EXPECT_EQ(stacks[0][site_index(stacks[0])].function, "ztrymalloc_usable");
+}
+
+// Without names that say "malloc": an inner layer (pool_take, two callers that only call it)
+// below a wrapper (pool_get, four callers) makes its other caller (pool_get_sized, one caller) a
+// wrapper too; the inner layer alone, with no wrapper above, stays the site.
+TEST(Sites, InnerLayerTakesItsCallersAlong) {
+  auto stack = [](const char* api, const char* caller) {
+    return std::vector<Frame>{fn("malloc"), fn("pool_take", "pool.c"), fn(api, "pool.c"),
+                              fn(caller, "svc.c"), fn("main", "svc.c")};
+  };
+  SiteRule rule;
+  for (const char* c : {"a", "b", "c", "d"}) rule.learn(stack("pool_get", c));
+  rule.learn(stack("pool_get_sized", "e"));
+  EXPECT_EQ(rule.detected_wrappers(), (std::vector<std::string>{"pool_get", "pool_get_sized"}));
+  EXPECT_EQ(site_of(rule, stack("pool_get_sized", "e")), "e");
+  SiteRule alone;
+  alone.learn(stack("pool_get", "a"));
+  alone.learn(stack("pool_get_sized", "e"));
+  EXPECT_TRUE(alone.detected_wrappers().empty());
+  EXPECT_EQ(site_of(alone, stack("pool_get_sized", "e")), "pool_take");
+}
+
+// The agent's heap stacks start at malloc's caller: with `allocation`, the leaf is first.
+TEST(Sites, AgentStacksStartAtTheAllocatorsCaller) {
+  SiteRule rule;
+  for (const char* c : {"createObject", "dictAddRaw", "listCreate", "createClient"})
+    rule.learn({fn("zmalloc", "zmalloc.c"), fn(c, "redis.c"), fn("main", "redis.c")}, true);
+  rule.learn({fn("zcalloc", "zmalloc.c"), fn("_dictExpand", "dict.c"), fn("main")}, true);
+  rule.learn({fn("remember", "svc.c"), fn("handle", "svc.c")}, true);
+  std::vector<Frame> s = {fn("zmalloc", "zmalloc.c"), fn("dictAddRaw", "dict.c")};
+  EXPECT_EQ(site_of(rule, s), "zmalloc");  // not an allocation stack: nothing is cut
+  EXPECT_EQ(s[rule.site_index(s, true)].function, "dictAddRaw");
+  std::vector<Frame> z = {fn("zcalloc", "zmalloc.c"), fn("_dictExpand", "dict.c"), fn("main")};
+  EXPECT_EQ(z[rule.site_index(z, true)].function, "_dictExpand");  // by its name, one caller
+  std::vector<Frame> r = {fn("remember", "svc.c"), fn("handle", "svc.c")};
+  EXPECT_EQ(r[rule.site_index(r, true)].function, "remember");
 }
 
 TEST(Sites, FewCallersOrOtherWorkIsNoWrapper) {
