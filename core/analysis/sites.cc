@@ -509,7 +509,8 @@ std::vector<std::string> SiteRule::detected_wrappers() {
   if (s_->dirty) s_->analyse();
   std::vector<std::string> out;
   for (size_t id = 0; id < s_->names.size(); ++id)
-    if (s_->role[id] == State::kWrapper) out.push_back(s_->names[id]);
+    if (s_->role[id] == State::kWrapper && !s_->names[id].starts_with("0x"))
+      out.push_back(s_->names[id]);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -79,7 +79,8 @@ class SiteRule {
   // Index (into the leaf-first `stack`) of the site frame; 0 for an empty stack.
   size_t site_index(const std::vector<Frame>& stack, bool allocation = false);
 
-  // The functions found to be allocator wrappers (not those named by options), sorted.
+  // The functions found to be allocator wrappers (not those named by options; not unsymbolized
+  // addresses, which are cut all the same), sorted.
   std::vector<std::string> detected_wrappers();
 
  private:
