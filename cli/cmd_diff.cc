@@ -1,8 +1,10 @@
 // leakscope diff BASE NEW: what grew between two profiles of one process, by site. The growth
 // profile is pprof's -base: BASE scaled by -1, merged with NEW, so a stack present in both
-// nets out. Each sample is charged to its site (SiteFinder: the user's frame, allocator and
-// runtime frames cut off), sites are sorted by growth, and each comes with the stack that grew
-// the most through it (leaf first, from the site to the root) and its totals in BASE and NEW.
+// nets out. Each sample is charged to its site by the rule `run` uses (core/analysis/sites.h: the
+// user's frame, allocator, runtime and allocator-wrapper frames cut off; one SiteRule learned
+// from both profiles, so a stack has one site in all three), sites are sorted by growth, and each
+// comes with the stack that grew the most through it (leaf first, from the site to the root) and
+// its totals in BASE and NEW.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,7 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/detect_cli.h"
 #include "cli/profile_view.h"
+#include "core/analysis/sites.h"
 #include "core/profile/profile_ops.h"
 
 namespace leakscope::cli {
@@ -23,6 +27,7 @@ struct DiffOptions {
   int64_t count = 10;  // sites to print; 0: all
   std::string sample_type;
   bool json = false;
+  std::vector<std::string> wrappers;  // --wrapper REGEX
 };
 
 struct Site {
@@ -39,14 +44,13 @@ constexpr size_t kTextStackDepth = 8;
 // Adds each sample's value to its site; `slot` picks which total. Keeps, per site, the stack
 // with the largest value as its top stack (only for the growth profile).
 void charge(const Profile& p, size_t index, int64_t Site::*slot, bool keep_stacks,
-            std::map<std::string, Site>& sites) {
-  SiteFinder finder(p);
+            analysis::SiteRule& rule, std::map<std::string, Site>& sites) {
   for (const Sample& s : p.samples) {
     int64_t v = s.values[index];
     if (v == 0) continue;
     std::vector<Frame> frames = frames_of(p, s);
     if (frames.empty()) continue;
-    size_t at = finder.site_index(frames);
+    size_t at = rule.site_index(frames, analysis::is_allocation_profile(p));
     Site& site = sites[frames[at].function];
     site.*slot += v;
     if (keep_stacks && (site.stack.empty() || v > site.stack_growth)) {
@@ -120,6 +124,11 @@ void print_text(const DiffOptions& o, const ValueType& type, const std::vector<S
 }
 
 int diff_command(const DiffOptions& o) {
+  for (const std::string& w : o.wrappers)
+    if (auto ok = analysis::check_wrapper_pattern(w); !ok) {
+      std::fprintf(stderr, "leakscope: error: --wrapper: %s\n", ok.error().message.c_str());
+      return kExitUsage;
+    }
   Result<Profile> base = load_profile(o.base);
   if (!base.ok()) return fail(base.error().message);
   Result<Profile> next = load_profile(o.next);
@@ -142,10 +151,13 @@ int diff_command(const DiffOptions& o) {
   Result<size_t> growth_index = same_type_in(*growth, type);
   if (!growth_index.ok()) return fail("merged profile " + growth_index.error().message);
 
+  analysis::SiteRule rule({o.wrappers, growth->drop_frames});
+  rule.learn(*base, *base_index);
+  rule.learn(*next, *index);
   std::map<std::string, Site> by_name;
-  charge(*growth, *growth_index, &Site::growth, true, by_name);
-  charge(*base, *base_index, &Site::base, false, by_name);
-  charge(*next, *index, &Site::next, false, by_name);
+  charge(*growth, *growth_index, &Site::growth, true, rule, by_name);
+  charge(*base, *base_index, &Site::base, false, rule, by_name);
+  charge(*next, *index, &Site::next, false, rule, by_name);
   std::vector<Site> sites;
   int64_t total = 0;
   for (auto& [name, site] : by_name) {
@@ -176,6 +188,7 @@ const RegisterCommand kDiff{{
       sub.add_option("--sample-type", o->sample_type,
                      "the value to compare (default as pprof: inuse_space for heap profiles)");
       sub.add_flag("--json", o->json, "print leakscope.diff/v1 JSON, values in the profile's unit");
+      sub.add_option("--wrapper", o->wrappers, kWrapperHelp)->allow_extra_args(false);
       return [o] { return diff_command(*o); };
     },
 }};

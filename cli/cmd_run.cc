@@ -227,6 +227,7 @@ const RegisterCommand kRun{{
       sub.add_option("--limit", o->detect.limit,
                      "memory limit for the forecast, e.g. 512M (default: the cgroup's)");
       sub.add_option("--suppress", o->detect.suppress, "file of function patterns to ignore");
+      sub.add_option("--wrapper", o->detect.wrappers, kWrapperHelp)->allow_extra_args(false);
       sub.add_option("--startup-timeout", o->startup_timeout_s,
                      "seconds to wait for the debug server (default 20)");
       sub.add_option("program", o->program, "the program and its arguments (after --)")->required();

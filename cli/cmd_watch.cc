@@ -110,6 +110,7 @@ const RegisterCommand kWatch{{
       sub.add_flag("--json", o->detect.json, "print report.json instead of the text report");
       sub.add_option("--limit", o->detect.limit, "memory limit for the forecast, e.g. 512M");
       sub.add_option("--suppress", o->detect.suppress, "file of function patterns to ignore");
+      sub.add_option("--wrapper", o->detect.wrappers, kWrapperHelp)->allow_extra_args(false);
       sub.add_option("target", o->target, "debug URL (agent or Go net/http/pprof) or PID")
           ->required();
       return [o] { return watch_command(*o); };

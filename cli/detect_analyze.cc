@@ -95,12 +95,13 @@ void collect_metrics(const Session& session, Collected& c) {
                     (first_error.empty() ? std::string() : " (first: " + first_error + ")"));
 }
 
-Collected collect(const Session& session, bool go_runtime) {
+Collected collect(const Session& session, bool go_runtime,
+                  const analysis::SiteOptions& site_options) {
   const auto& snaps = session.snapshots();
   const size_t n = snaps.size();
   Collected c;
   c.run.go_runtime = go_runtime;
-  analysis::SiteSeriesBuilder sites(n);
+  analysis::SiteSeriesBuilder sites(n, site_options);
   Symbolizer symbolizer;
   bool symbol_note = false;
   const Snapshot* before = nullptr;
@@ -153,7 +154,14 @@ Collected collect(const Session& session, bool go_runtime) {
     put(c.series, "threads", n, i, d(s.proc.threads));
     put(c.series, "fds", n, i, d(s.proc.fds));
   }
-  c.run.sites = sites.finish();
+  std::vector<std::string> wrappers;
+  c.run.sites = sites.finish(&wrappers);
+  if (!wrappers.empty()) {
+    std::string list;
+    for (size_t i = 0; i < wrappers.size() && i < 8; ++i) list += (i ? ", " : "") + wrappers[i];
+    if (wrappers.size() > 8) list += " and " + std::to_string(wrappers.size() - 8) + " more";
+    c.notes.push_back("allocator wrappers found (sites are their callers): " + list);
+  }
   collect_metrics(session, c);
   static const std::map<std::string, Signal> kTotals = {
       {"heap_inuse_bytes", Signal::kHeap}, {"mmap_bytes", Signal::kMmap},
@@ -175,7 +183,7 @@ Result<void> write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 report::Report build_report(const Session& session, const ReportContext& ctx) {
-  Collected c = collect(session, ctx.go_runtime);
+  Collected c = collect(session, ctx.go_runtime, ctx.options.sites);
   if (ctx.limit_bytes) c.run.limit_bytes = static_cast<double>(*ctx.limit_bytes);
   analysis::Analysis a = analysis::analyze(c.run, ctx.options);
   report::Report r;

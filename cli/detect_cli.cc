@@ -61,6 +61,12 @@ std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ct
     if (!s) return s.error().message;
     ctx.options.suppressions = std::move(*s);
   }
+  for (const std::string& w : o.wrappers)
+    if (auto ok = analysis::check_wrapper_pattern(w); !ok)
+      return "--wrapper: " + ok.error().message;
+  ctx.options.sites.wrappers = o.wrappers;
+  for (const std::string& w : ctx.options.suppressions.wrappers)
+    ctx.options.sites.wrappers.push_back(w);
   return "";
 }
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/detect_analyze.h"
 #include "cli/detect_session.h"
@@ -21,10 +22,16 @@ struct DetectOptions {
   double interval_s = 1;
   std::string out_dir;
   bool json = false;
-  std::string limit;     // --limit, as typed
-  std::string suppress;  // --suppress FILE
-  std::string metrics;   // --metrics URL: the target's Prometheus endpoint
+  std::string limit;                  // --limit, as typed
+  std::string suppress;               // --suppress FILE
+  std::string metrics;                // --metrics URL: the target's Prometheus endpoint
+  std::vector<std::string> wrappers;  // --wrapper REGEX, repeatable
 };
+
+// The help text of --wrapper, shared by run, watch and diff.
+inline constexpr const char* kWrapperHelp =
+    "an allocator wrapper of the program (regex on function names, e.g. '^zmalloc$'; "
+    "repeatable): cut from stacks like malloc, so the site is its caller";
 
 // The help text of --metrics, shared by run and watch.
 inline constexpr const char* kMetricsHelp =
@@ -35,8 +42,8 @@ inline constexpr const char* kMetricsHelp =
 // BASE/metrics. Returns a message for a usage error, or empty.
 std::string prepare_metrics(const DetectOptions& o, SessionOptions& so);
 
-// Reads --limit/--suppress into `ctx` (the cgroup limit of `pid` when no --limit). Returns a
-// message for a usage error, or empty.
+// Reads --limit/--suppress/--wrapper into `ctx` (the cgroup limit of `pid` when no --limit).
+// Returns a message for a usage error, or empty.
 std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx);
 
 // Analyses the session, writes the files, prints the text report (or JSON) on stdout. Returns

@@ -5,9 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <regex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/profile/profile.h"
@@ -70,29 +68,5 @@ FunctionTotals function_totals(const Profile& profile, size_t index, bool by_cum
 
 // pprof's percentage column: "  100%", "12.34%", " 0.56%"; at least two significant digits.
 std::string percentage(int64_t value, int64_t total);
-
-// The "site" of a stack: the frame that names it for people, the user's code that allocated (or
-// started the thread, or opened the descriptor). Allocator, runtime and library frames are cut
-// off the leaf end by pprof's drop_frames rule (profile/prune.go): scanning from the root, the
-// first matching frame after at least one non-matching frame is cut with everything leafward of
-// it; frames that match before any user frame (a root in libc) are kept. Names are matched
-// whole, after removing the argument list, against a built-in list (malloc family, operator
-// new/delete, std:: and __gnu_cxx::, tcmalloc/jemalloc/mimalloc, libc descriptor calls, Go's
-// runtime.*) and the profile's own drop_frames.
-class SiteFinder {
- public:
-  explicit SiteFinder(const Profile& profile);
-
-  // Index into `frames` (leaf first, as frames_of gives) of the site; 0 when nothing is cut.
-  size_t site_index(const std::vector<Frame>& frames);
-
- private:
-  bool drop(const std::string& function);
-
-  std::regex builtin_;
-  std::regex own_;
-  bool has_own_ = false;
-  std::unordered_map<std::string, bool> cache_;
-};
 
 }  // namespace leakscope::cli

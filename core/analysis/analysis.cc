@@ -259,29 +259,55 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
                             double value) {
   if (i >= snapshots_) return;
   mark_present(i, signal);
-  size_t at = site_index(stack);
-  // The site frame and its caller: a helper (often inlined, like a make_record() shared by a
-  // leak and a cache) is a different site for each function that calls it.
-  std::string key = stack.empty() ? std::string("(no stack)") : site_key(stack[at]);
-  if (at + 1 < stack.size()) key += "\t<" + stack[at + 1].function;
-  Site& s = sites_[{signal, key}];
-  if (s.series.values.empty()) {
-    s.series.signal = signal;
-    s.series.values.assign(snapshots_, 0.0);
+  std::string key(1, static_cast<char>('0' + static_cast<int>(signal)));
+  for (const Frame& f : stack) key += "\n" + f.function + "\t" + std::to_string(f.address);
+  auto [it, inserted] = index_.emplace(std::move(key), stacks_.size());
+  if (inserted) {
+    stacks_.push_back({signal, stack, std::vector<double>(snapshots_, 0.0)});
   }
-  s.series.values[i] += value;
-  if (s.best_value < 0 || i > s.best_snapshot || (i == s.best_snapshot && value > s.best_value)) {
-    s.best_snapshot = i;
-    s.best_value = value;
-    s.series.stack = stack;
-    s.series.site = at;
+  Stack& s = stacks_[it->second];
+  s.values[i] += value;
+  if (s.last_value < 0 || i > s.last) {
+    s.last = i;
+    s.last_value = s.values[i];
+  } else if (i == s.last) {
+    s.last_value = s.values[i];
   }
 }
 
-std::vector<SiteSeries> SiteSeriesBuilder::finish() const {
+std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrappers) const {
+  SiteRule rule(options_);
+  // The agent's heap and mmap stacks start at the caller of malloc or mmap (sites.h).
+  auto allocation = [](Signal s) { return s == Signal::kHeap || s == Signal::kMmap; };
+  for (const Stack& s : stacks_) rule.learn(s.frames, allocation(s.signal));
+  if (wrappers != nullptr) *wrappers = rule.detected_wrappers();
+  struct Site {
+    SiteSeries series;
+    const Stack* best = nullptr;
+  };
+  std::map<std::pair<Signal, std::string>, Site> sites;
+  for (const Stack& s : stacks_) {
+    size_t at = rule.site_index(s.frames, allocation(s.signal));
+    // The site frame and its caller: a helper (often inlined, like a make_record() shared by a
+    // leak and a cache) is a different site for each function that calls it.
+    std::string key = s.frames.empty() ? std::string("(no stack)") : site_key(s.frames[at]);
+    if (at + 1 < s.frames.size()) key += "\t<" + s.frames[at + 1].function;
+    Site& site = sites[{s.signal, key}];
+    if (site.series.values.empty()) {
+      site.series.signal = s.signal;
+      site.series.values.assign(snapshots_, 0.0);
+    }
+    for (size_t i = 0; i < snapshots_; ++i) site.series.values[i] += s.values[i];
+    if (site.best == nullptr || s.last > site.best->last ||
+        (s.last == site.best->last && s.last_value > site.best->last_value)) {
+      site.best = &s;
+      site.series.stack = s.frames;
+      site.series.site = at;
+    }
+  }
   std::vector<SiteSeries> out;
-  for (const auto& [key, site] : sites_) {
-    SiteSeries s = site.series;
+  for (auto& [key, site] : sites) {
+    SiteSeries s = std::move(site.series);
     const auto& present = present_.at(key.first);
     for (size_t i = 0; i < snapshots_; ++i)
       if (!present[i]) s.values[i] = NAN;

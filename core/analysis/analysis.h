@@ -13,6 +13,7 @@
 
 #include "core/analysis/finding.h"
 #include "core/analysis/judge.h"
+#include "core/analysis/sites.h"
 #include "core/analysis/suppress.h"
 
 namespace leakscope::analysis {
@@ -44,6 +45,7 @@ struct RunSeries {
 struct AnalysisOptions {
   JudgeOptions judge;
   Suppressions suppressions;
+  SiteOptions sites;               // --wrapper and the suppressions file's wrapper: lines
   size_t max_no_leak_shown = 12;   // no-leak findings kept to show what was examined
   size_t max_metric_families = 3;  // metric families reported, the most severe and largest first
 };
@@ -57,24 +59,33 @@ struct Analysis {
 
 Analysis analyze(const RunSeries& run, const AnalysisOptions& options = {});
 
-// Accumulates per-site values snapshot by snapshot. Stacks of the same site (same site frame)
-// are summed; the representative stack is the largest contributor at the latest snapshot.
+// Accumulates per-stack values snapshot by snapshot; finish() names every stack's site with one
+// SiteRule learned over all the run's stacks (so allocator wrappers are found from all of them,
+// and a stack's site does not change between snapshots), and sums the stacks of each site (same
+// site frame, same caller). The representative stack is the largest contributor at the latest
+// snapshot.
 class SiteSeriesBuilder {
  public:
-  explicit SiteSeriesBuilder(size_t snapshots) : snapshots_(snapshots) {}
+  explicit SiteSeriesBuilder(size_t snapshots, SiteOptions options = {})
+      : snapshots_(snapshots), options_(std::move(options)) {}
   // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
   void mark_present(size_t i, Signal signal);
   void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value);
-  std::vector<SiteSeries> finish() const;
+  // The series by site; `wrappers`, when given, receives the allocator wrappers found.
+  std::vector<SiteSeries> finish(std::vector<std::string>* wrappers = nullptr) const;
 
  private:
-  struct Site {
-    SiteSeries series;
-    size_t best_snapshot = 0;
-    double best_value = -1;
+  struct Stack {
+    Signal signal = Signal::kHeap;
+    std::vector<Frame> frames;
+    std::vector<double> values;
+    size_t last = 0;  // latest snapshot with a value, and that value
+    double last_value = -1;
   };
   size_t snapshots_;
-  std::map<std::pair<Signal, std::string>, Site> sites_;
+  SiteOptions options_;
+  std::map<std::string, size_t> index_;  // signal and stack -> stacks_
+  std::vector<Stack> stacks_;
   std::map<Signal, std::vector<bool>> present_;
 };
 

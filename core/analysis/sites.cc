@@ -1,36 +1,109 @@
-// See sites.h. The lists below are pprof's allocator drop_frames regex (legacy_profile.go),
-// widened to the calls that create threads and descriptors, and Go's and Rust's standard library.
+// See sites.h: the frame tables of the site rule. The lists below are pprof's allocator
+// drop_frames regex (legacy_profile.go), widened to the calls that create threads and descriptors,
+// allocator internals, and Go's and Rust's standard library. The wrapper half is site_rule.cc.
 #include "core/analysis/sites.h"
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
 #include <string_view>
+#include <unordered_map>
 
 namespace leakscope::analysis {
 namespace {
 
 // Whole names: libc entry points the agent interposes, and their aliases.
-constexpr std::array<std::string_view, 52> kExactNames = {
-    "malloc",         "calloc",         "realloc",      "reallocarray",  "free",
-    "posix_memalign", "aligned_alloc",  "memalign",     "valloc",        "pvalloc",
-    "strdup",         "strndup",        "mmap",         "mmap64",        "mremap",
-    "pthread_create", "start_thread",   "clone",        "clone3",        "thread_start",
-    "open",           "open64",         "openat",       "openat64",      "creat",
-    "creat64",        "socket",         "socketpair",   "accept",        "accept4",
-    "pipe",           "pipe2",          "dup",          "dup2",          "dup3",
-    "eventfd",        "timerfd_create", "epoll_create", "epoll_create1", "memfd_create",
-    "fopen",          "fopen64",        "fdopen",       "signalfd",      "inotify_init",
-    "inotify_init1",  "tmpfile",        "opendir",      "fdopendir",     "backtrace",
-    "asprintf",       "vasprintf",
+constexpr std::array<std::string_view, 62> kExactNames = {
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "posix_memalign",
+    "aligned_alloc",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "strdup",
+    "strndup",
+    "mmap",
+    "mmap64",
+    "mremap",
+    "pthread_create",
+    "start_thread",
+    "clone",
+    "clone3",
+    "thread_start",
+    "open",
+    "open64",
+    "openat",
+    "openat64",
+    "creat",
+    "creat64",
+    "socket",
+    "socketpair",
+    "accept",
+    "accept4",
+    "pipe",
+    "pipe2",
+    "dup",
+    "dup2",
+    "dup3",
+    "eventfd",
+    "timerfd_create",
+    "epoll_create",
+    "epoll_create1",
+    "memfd_create",
+    "fopen",
+    "fopen64",
+    "fdopen",
+    "signalfd",
+    "inotify_init",
+    "inotify_init1",
+    "tmpfile",
+    "opendir",
+    "fdopendir",
+    "backtrace",
+    "asprintf",
+    "vasprintf",
+    "cfree",
+    "sbrk",
+    "mallocx",
+    "rallocx",
+    "xallocx",
+    "sdallocx",
+    "malloc_usable_size",
+    "__fopen_internal",
+    "malloc_default",
+    "malloc_slow",
 };
 
 // Name prefixes: C++ runtime and standard library, libc internals, the agent, allocators.
-constexpr std::array<std::string_view, 22> kPrefixes = {
-    "operator new", "operator delete", "std::",          "__gnu_cxx::", "__cxxabiv1::", "__cxa_",
-    "__libc_",      "__GI_",           "_IO_",           "__pthread",   "__clone",      "__mmap",
-    "__open",       "__socket",        "_dl_",           "leakscope::", "leakscope_",   "je_",
-    "tc_",          "tcmalloc::",      "__interceptor_", "__wrap_",
+constexpr std::array<std::string_view, 27> kPrefixes = {
+    "operator new",   "operator delete", "std::",  "__gnu_cxx::", "__cxxabiv1::",
+    "__cxa_",         "__libc_",         "__GI_",  "_IO_",        "__pthread",
+    "__clone",        "__mmap",          "__open", "__socket",    "_dl_",
+    "leakscope::",    "leakscope_",      "je_",    "tc_",         "tcmalloc::",
+    "__interceptor_", "__wrap_",         "_int_",  "jemalloc",    "mi_",
+    "_mi_",           "mimalloc",
 };
+
+// jemalloc's internal functions, named so only where the frame has no source file (a stripped
+// static build: redis's own copy of jemalloc) or a file of jemalloc's sources.
+constexpr std::array<std::string_view, 15> kJemallocInternals = {
+    "arena_",  "imalloc", "ialloc",     "tcache_",     "extent_",
+    "ehooks_", "pages_",  "ecache_",    "pac_",        "emap_",
+    "large_",  "hpa_",    "base_alloc", "malloc_slow", "malloc_default",
+};
+
+// Allocator libraries: any frame in them is the allocator's, symbolized or not.
+constexpr std::array<std::string_view, 3> kAllocatorLibs = {"libjemalloc", "libtcmalloc",
+                                                            "libmimalloc"};
 
 // Go standard library packages (first element of the import path).
 constexpr std::array<std::string_view, 32> kGoStd = {
@@ -84,11 +157,50 @@ bool is_rust_std(std::string_view name, std::string_view file) {
   return std::find(kRustStd.begin(), kRustStd.end(), crate) != kRustStd.end();
 }
 
-// The name without a trailing argument list or a "+0x12" offset.
+// The name without a "+0x12" offset or its argument list (pprof's simplifyFunc: the argument
+// list is the first '(' that does not open "(anonymous namespace)" or follow "operator()").
 std::string_view bare_name(std::string_view name) {
   size_t plus = name.find("+0x");
   if (plus != std::string_view::npos) name = name.substr(0, plus);
+  for (size_t from = 0;;) {
+    size_t open = name.find('(', from);
+    if (open == std::string_view::npos || open == 0) return name;
+    if (name.substr(open).starts_with("(anonymous namespace)")) {
+      from = open + 21;
+    } else if (open >= 8 && name.substr(open - 8).starts_with("operator()")) {
+      from = open + 2;
+    } else {
+      return name.substr(0, open);
+    }
+  }
+}
+
+// The libc entry point under glibc's internal aliases: "__GI___libc_malloc", "__libc_malloc"
+// and "__malloc" are malloc, "__open64" is open64 (pprof's "(__GI_)?(__libc_|__)?" prefix).
+std::string_view libc_entry(std::string_view name) {
+  if (starts_with(name, "__GI_")) name.remove_prefix(5);
+  if (starts_with(name, "__libc_")) {
+    name.remove_prefix(7);
+  } else if (starts_with(name, "__")) {
+    name.remove_prefix(2);
+  }
   return name;
+}
+
+bool in_allocator_lib(const Frame& frame) {
+  size_t slash = frame.mapping.rfind('/');
+  std::string_view lib =
+      std::string_view(frame.mapping).substr(slash == std::string::npos ? 0 : slash + 1);
+  for (std::string_view l : kAllocatorLibs)
+    if (starts_with(lib, l)) return true;
+  return false;
+}
+
+bool is_jemalloc_internal(std::string_view name, std::string_view file) {
+  if (!file.empty() && file.find("jemalloc") == std::string_view::npos) return false;
+  for (std::string_view p : kJemallocInternals)
+    if (starts_with(name, p)) return true;
+  return !file.empty();  // any function of jemalloc's sources
 }
 
 bool is_go_std(std::string_view name, std::string_view file) {
@@ -112,6 +224,7 @@ std::string_view basename(std::string_view path) {
 
 bool is_runtime_frame(const Frame& frame) {
   std::string_view name = bare_name(frame.function);
+  if (in_allocator_lib(frame) || is_allocator_frame(frame)) return true;
   if (name.empty() || starts_with(name, "0x") || starts_with(name, "[")) {
     std::string_view lib = basename(frame.mapping);
     for (std::string_view s : kSystemLibs)
@@ -123,10 +236,13 @@ bool is_runtime_frame(const Frame& frame) {
   std::string_view file = frame.file;
   if (starts_with(file, "/usr/include/") || starts_with(file, "/usr/lib/gcc/")) return true;
   for (std::string_view s : kExactNames)
-    if (name == s) return true;
+    if (name == s || libc_entry(name) == s) return true;
   for (std::string_view p : kPrefixes)
     if (starts_with(name, p)) return true;
-  return is_go_std(name, frame.file) || is_rust_std(name, frame.file);
+  // Rust's rule reads the argument list (a C++ "core::Engine::run()" is no Rust frame).
+  std::string_view full = frame.function;
+  full = full.substr(0, full.find("+0x"));
+  return is_go_std(name, frame.file) || is_rust_std(full, frame.file);
 }
 
 // The innermost layers of every stack: the allocator and thread/fd entry points, the C++
@@ -141,31 +257,270 @@ bool is_core_runtime_frame(const Frame& frame) {
 
 bool is_allocator_frame(const Frame& frame) {
   std::string_view name = bare_name(frame.function);
-  for (std::string_view n : {"malloc", "calloc", "realloc", "reallocarray", "free",
-                             "posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc"})
-    if (name == n) return true;
-  for (std::string_view p : {"operator new", "je_", "tc_", "tcmalloc::", "mi_"})
+  std::string_view entry = libc_entry(name);
+  for (std::string_view n :
+       {"malloc", "calloc", "realloc", "reallocarray", "free", "cfree", "posix_memalign",
+        "aligned_alloc", "memalign", "valloc", "pvalloc", "mallocx", "rallocx", "xallocx"})
+    if (name == n || entry == n) return true;
+  for (std::string_view p :
+       {"operator new", "je_", "tc_", "tcmalloc::", "mi_", "_mi_", "_int_malloc", "_int_realloc"})
     if (starts_with(name, p)) return true;
-  std::string_view lib = basename(frame.mapping);
-  for (std::string_view l : {"libjemalloc", "libtcmalloc", "libmimalloc"})
-    if (starts_with(lib, l)) return true;
+  if (is_jemalloc_internal(name, frame.file)) return true;
+  return in_allocator_lib(frame);
+}
+
+// --- the rule, with allocator wrappers ------------------------------------------------------
+
+Result<void> check_wrapper_pattern(const std::string& pattern) {
+  if (pattern.empty()) return make_error("empty wrapper pattern");
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return make_error("wrapper pattern '" + pattern + "' is not a regex: " + e.what());
+  }
+  return {};
+}
+
+namespace {
+
+// A name that says "allocator": malloc, calloc or realloc in it, in any case.
+bool allocator_name(const std::string& function) {
+  std::string name(bare_name(function));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view part : {"malloc", "calloc", "realloc"})
+    if (name.find(part) != std::string::npos) return true;
   return false;
 }
 
-size_t site_index(const std::vector<Frame>& stack) {
-  for (size_t i = 0; i < stack.size(); ++i) {
-    if (is_runtime_frame(stack[i])) continue;
-    // A user helper inlined into a user function (same location, so the same address) is named
-    // after the function it was compiled into: a make_record() inlined into both a leak and a
-    // cache reads as the leak and the cache, not twice as make_record.
-    while (i + 1 < stack.size() && stack[i].address != 0 &&
-           stack[i + 1].address == stack[i].address && !is_runtime_frame(stack[i + 1]))
-      ++i;
-    return i;
+// A frame's class for the rule, cached per (function, file, mapping).
+enum : uint8_t { kUser = 0, kLibrary = 1, kAllocator = 2 };
+
+constexpr uint32_t kNoFunction = UINT32_MAX;  // the caller of a stack's root
+
+}  // namespace
+
+// Distinct stacks as function ids and classes, and per function its part in a wrapper: none,
+// an inner layer, or a wrapper (sites.h). analyse() recomputes them after learn() added stacks.
+struct SiteRule::State {
+  enum Role : uint8_t { kNone = 0, kInner = 1, kWrapper = 2 };
+  std::vector<std::regex> wrappers;
+  std::optional<std::regex> drop;
+  std::unordered_map<std::string, uint8_t> classes;
+  std::unordered_map<std::string, uint32_t> ids;
+  std::vector<std::string> names;
+  struct Stack {
+    std::vector<uint32_t> fn;
+    std::vector<uint8_t> cls;
+    bool allocation = false;
+  };
+  std::set<std::vector<uint32_t>> seen;  // (id << 2 | class) per frame
+  std::vector<Stack> stacks;
+  bool dirty = false;
+  std::vector<uint8_t> role;                             // by id
+  std::map<uint32_t, std::set<uint32_t>> inner_callers;  // inner layer -> the functions above it
+
+  uint8_t classify(const Frame& f) {
+    std::string key = f.function + '\0' + f.file + '\0' + f.mapping;
+    auto [it, inserted] = classes.emplace(std::move(key), kUser);
+    if (!inserted) return it->second;
+    std::string name(bare_name(f.function));
+    if (is_allocator_frame(f)) {
+      it->second = kAllocator;
+    } else if (is_runtime_frame(f)) {
+      it->second = kLibrary;
+    } else {
+      for (const std::regex& re : wrappers)
+        if (std::regex_search(name, re)) it->second = kLibrary;
+      if (drop && std::regex_match(name, *drop)) it->second = kLibrary;
+    }
+    return it->second;
   }
-  for (size_t i = 0; i < stack.size(); ++i)
-    if (!is_core_runtime_frame(stack[i])) return i;
-  return 0;
+
+  uint32_t id_of(const std::string& name) {
+    auto [it, inserted] = ids.emplace(name, static_cast<uint32_t>(names.size()));
+    if (inserted) names.push_back(name);
+    return it->second;
+  }
+
+  bool user(const Stack& s, size_t i) const { return s.cls[i] == kUser && role[s.fn[i]] == kNone; }
+  void analyse();
+  void one_round(std::vector<uint8_t>& next);
+  size_t cut(const std::vector<uint32_t>& fn, const std::vector<uint8_t>& cls, size_t k) const;
+};
+
+// One level of wrappers, with the roles found so far counted as allocator. A function is
+// *first* when each of its appearances is the first user frame of an allocation stack; its
+// callers are the distinct functions right above it there. A first function with
+// kWrapperCallers callers is a wrapper. One with two or more callers, each of which is *second*
+// (every appearance sits right above a first function) is an inner layer (ztrymalloc_usable
+// below zmalloc and zmalloc_usable): it is cut only where a wrapper is found above it, and once
+// one of its callers is a wrapper, all of them are.
+void SiteRule::State::one_round(std::vector<uint8_t>& next) {
+  size_t n = names.size();
+  // Per function: seen first / seen second, and seen anywhere else (which disqualifies).
+  std::vector<uint8_t> first(n, 0), not_first(n, 0), second(n, 0), not_second(n, 0);
+  std::vector<std::set<uint32_t>> callers(n);
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (first, second) of allocation stacks
+  for (const Stack& s : stacks) {
+    bool alloc = s.allocation;
+    size_t k = s.fn.size(), k2 = s.fn.size();
+    for (size_t i = 0; i < s.fn.size(); ++i) {
+      if (!user(s, i)) {
+        if (k == s.fn.size() && s.cls[i] != kLibrary) alloc = true;  // allocator, or a role
+        continue;
+      }
+      uint32_t f = s.fn[i];
+      if (k == s.fn.size()) {
+        k = i;
+        (alloc ? first : not_first)[f] = 1;
+        not_second[f] = 1;
+        if (alloc) callers[f].insert(i + 1 < s.fn.size() ? s.fn[i + 1] : kNoFunction);
+      } else if (k2 == s.fn.size()) {
+        k2 = i;
+        not_first[f] = 1;
+        (alloc ? second : not_second)[f] = 1;
+        if (alloc) pairs.emplace_back(s.fn[k], f);
+      } else {
+        not_first[f] = not_second[f] = 1;
+      }
+    }
+  }
+  for (auto [f, g] : pairs)
+    if (not_first[f]) not_second[g] = 1;
+  for (size_t id = 0; id < n; ++id) {
+    if (role[id] != kNone || !first[id] || not_first[id]) continue;
+    if (callers[id].size() >= kWrapperCallers || allocator_name(names[id])) {
+      next[id] = kWrapper;
+      continue;
+    }
+    bool inner = callers[id].size() >= 2;
+    for (uint32_t c : callers[id]) inner = inner && c != kNoFunction && second[c] && !not_second[c];
+    if (inner) next[id] = kInner, inner_callers[static_cast<uint32_t>(id)] = callers[id];
+  }
+  // The functions above an inner layer are its entry points (zmalloc, zmalloc_usable): once one
+  // of them is a wrapper, all are, whatever their own number of callers.
+  for (const auto& [layer, above] : inner_callers) {
+    bool any = false;
+    for (uint32_t c : above) any = any || next[c] == kWrapper;
+    for (uint32_t c : above)
+      if (any && next[c] == kNone) next[c] = kWrapper;
+  }
+}
+
+// Wrappers sit a few calls above the allocator: four rounds find zmalloc above
+// ztrymalloc_usable, and sdsnewlen above zmalloc_usable, without climbing into the program.
+void SiteRule::State::analyse() {
+  dirty = false;
+  role.assign(names.size(), kNone);
+  inner_callers.clear();
+  for (int round = 0; round < 4; ++round) {
+    std::vector<uint8_t> next = role;
+    one_round(next);
+    if (next == role) break;
+    role = std::move(next);
+  }
+}
+
+// From the first user frame `k` of an allocation stack, the run of wrapper and inner frames
+// above it is cut up to its highest wrapper; returns the first user frame above the cut (or `k`
+// when the run holds no wrapper, or nothing is above it).
+size_t SiteRule::State::cut(const std::vector<uint32_t>& fn, const std::vector<uint8_t>& cls,
+                            size_t k) const {
+  size_t top = fn.size();
+  for (size_t j = k; j < fn.size(); ++j) {
+    if (cls[j] != kUser) continue;
+    if (fn[j] >= role.size() || role[fn[j]] == kNone) break;
+    if (role[fn[j]] == kWrapper) top = j;
+  }
+  if (top == fn.size()) return k;
+  for (size_t i = top + 1; i < fn.size(); ++i)
+    if (cls[i] == kUser) return i;
+  return k;
+}
+
+SiteRule::SiteRule(const SiteOptions& options) : s_(std::make_unique<State>()) {
+  for (const std::string& w : options.wrappers) {
+    if (!check_wrapper_pattern(w).ok()) continue;  // the CLI rejects these first
+    s_->wrappers.emplace_back(w, std::regex::ECMAScript);
+  }
+  if (!options.drop_frames.empty()) {
+    try {
+      s_->drop.emplace(options.drop_frames, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      // RE2 syntax that ECMAScript does not take: the built-in tables still apply.
+    }
+  }
+}
+
+SiteRule::~SiteRule() = default;
+SiteRule::SiteRule(SiteRule&&) noexcept = default;
+SiteRule& SiteRule::operator=(SiteRule&&) noexcept = default;
+
+void SiteRule::learn(const std::vector<Frame>& stack, bool allocation) {
+  State::Stack s;
+  s.allocation = allocation;
+  std::vector<uint32_t> key = {allocation ? 1u : 0u};
+  for (const Frame& f : stack) {
+    s.fn.push_back(s_->id_of(f.function));
+    s.cls.push_back(s_->classify(f));
+    key.push_back(s.fn.back() << 2 | s.cls.back());
+  }
+  if (!s_->seen.insert(std::move(key)).second) return;
+  s_->stacks.push_back(std::move(s));
+  s_->dirty = true;
+}
+
+void SiteRule::learn(const Profile& profile, size_t value_index) {
+  ProfileIndex index(profile);
+  bool allocation = is_allocation_profile(profile);
+  for (const Sample& sample : profile.samples)
+    if (value_index < sample.values.size() && sample.values[value_index] != 0)
+      learn(frames_of(index, sample), allocation);
+}
+
+size_t SiteRule::site_index(const std::vector<Frame>& stack, bool allocation) {
+  if (s_->dirty) s_->analyse();
+  std::vector<uint32_t> fn;
+  std::vector<uint8_t> cls;
+  for (const Frame& f : stack) {
+    auto it = s_->ids.find(f.function);
+    fn.push_back(it == s_->ids.end() ? kNoFunction : it->second);
+    cls.push_back(s_->classify(f));
+  }
+  bool alloc = allocation;
+  size_t i = 0;
+  for (; i < stack.size() && cls[i] != kUser; ++i) alloc = alloc || cls[i] == kAllocator;
+  if (i == stack.size()) {
+    for (size_t j = 0; j < stack.size(); ++j)
+      if (!is_core_runtime_frame(stack[j])) return j;
+    return 0;
+  }
+  if (alloc) i = s_->cut(fn, cls, i);
+  // A user helper inlined into a user function (same location, so the same address) is named
+  // after the function it was compiled into: a make_record() inlined into both a leak and a
+  // cache reads as the leak and the cache, not twice as make_record.
+  while (i + 1 < stack.size() && stack[i].address != 0 &&
+         stack[i + 1].address == stack[i].address && cls[i + 1] == kUser)
+    ++i;
+  return i;
+}
+
+std::vector<std::string> SiteRule::detected_wrappers() {
+  if (s_->dirty) s_->analyse();
+  std::vector<std::string> out;
+  for (size_t id = 0; id < s_->names.size(); ++id)
+    if (s_->role[id] == State::kWrapper && !s_->names[id].starts_with("0x"))
+      out.push_back(s_->names[id]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+size_t site_index(const std::vector<Frame>& stack) { return SiteRule().site_index(stack); }
+
+bool is_allocation_profile(const Profile& profile) {
+  for (const ValueType& t : profile.sample_types)
+    if (t.type == "inuse_space" || t.type == "alloc_space") return true;
+  return false;
 }
 
 std::string site_key(const Frame& site) {

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/analysis/sites.h"
+
 namespace leakscope::analysis {
 namespace {
 
@@ -48,6 +50,13 @@ Result<Suppressions> parse_suppressions(const std::string& text) {
     if (hash != std::string::npos) line.resize(hash);
     line = trim(line);
     if (line.rfind("leak:", 0) == 0) line = trim(line.substr(5));
+    if (line.rfind("wrapper:", 0) == 0) {
+      std::string re = trim(line.substr(8));
+      auto ok = check_wrapper_pattern(re);
+      if (!ok) return ok.error().wrap("line " + std::to_string(number));
+      s.wrappers.push_back(re);
+      continue;
+    }
     if (line.empty()) continue;
     std::string core = line;
     if (core.front() == '^') core.erase(0, 1);

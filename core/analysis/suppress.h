@@ -5,7 +5,8 @@
 // LeakSanitizer-style: '*' matches any run of characters, and the pattern may match anywhere in
 // the name unless it starts with '^' or ends with '$'. A leading "leak:" (LeakSanitizer's
 // suppression syntax) is accepted and ignored. Suppressed findings stay in the report, marked, and
-// never count for the verdict.
+// never count for the verdict. A line "wrapper: REGEX" is no suppression: it names an allocator
+// wrapper of the program (sites.h), cut from every stack like malloc, as `--wrapper REGEX` does.
 #pragma once
 
 #include <string>
@@ -18,6 +19,7 @@ namespace leakscope::analysis {
 
 struct Suppressions {
   std::vector<std::string> patterns;
+  std::vector<std::string> wrappers;  // "wrapper: REGEX" lines, for SiteOptions::wrappers
 };
 
 // Parses the text of a suppressions file. Errors name the line ("line 3: empty pattern '^$'").

@@ -130,5 +130,165 @@ TEST(Sites, KeyUsesAddressWhenUnsymbolized) {
   EXPECT_EQ(site_key(b), "handle\tsvc.cc\t12");
 }
 
+// --- allocator internals and wrappers ---------------------------------------------------------
+
+TEST(Sites, AllocatorInternalsAreCutLikeMalloc) {
+  Frame in_lib = fn("malloc_slow", "", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2");
+  EXPECT_TRUE(is_allocator_frame(in_lib));
+  EXPECT_TRUE(is_runtime_frame(in_lib));
+  for (const char* name : {"je_arena_malloc_hard", "malloc_slow", "arena_extent_alloc_large",
+                           "tcmalloc::allocate_full_malloc_oom", "mi_heap_malloc",
+                           "_mi_page_malloc", "__libc_malloc", "__GI___libc_malloc", "_int_malloc"})
+    EXPECT_TRUE(is_allocator_frame(fn(name))) << name;
+  // jemalloc's internal names count only where they could be jemalloc's: no file, or its sources.
+  EXPECT_TRUE(is_allocator_frame(fn("extent_alloc_wrapper", "deps/jemalloc/src/extent.c")));
+  EXPECT_FALSE(is_allocator_frame(fn("arena_reset", "src/game/arena.cc")));
+  // An mmap of jemalloc's, under a redis wrapper: the site is redis's caller of the wrapper.
+  std::vector<Frame> mmap_stack = {fn("mmap64"),      fn("pages_map"), fn("extent_alloc_mmap"),
+                                   fn("malloc_slow"), fn("malloc"),    fn("zmalloc", "zmalloc.c")};
+  EXPECT_EQ(site_index(mmap_stack), 5u);  // nothing learned: zmalloc is not yet a wrapper
+}
+
+// The calls, as (caller, callee) chains above malloc, of a redis-like program: zmalloc and
+// zmalloc_usable share an inner layer, ztrymalloc_usable; zmalloc is called from many places.
+std::vector<std::vector<Frame>> redis_like_stacks() {
+  auto stack = [](std::initializer_list<const char*> user) {
+    std::vector<Frame> s = {fn("malloc", "", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")};
+    for (const char* f : user) s.push_back(fn(f, "redis.c"));
+    s.push_back(fn("__libc_start_main"));
+    return s;
+  };
+  return {
+      stack({"ztrymalloc_usable", "zmalloc", "createObject", "createStringObject", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc", "dictAddRaw", "dbAdd", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc", "listCreate", "createClient", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc", "createClient", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc_usable", "sdsnewlen", "sdsdup", "dbAdd", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc_usable", "sdsnewlen", "createStringObject", "main"}),
+      stack(
+          {"ztrymalloc_usable", "zmalloc_usable", "sdsnewlen", "sdsempty", "createClient", "main"}),
+      stack({"ztrymalloc_usable", "zmalloc_usable", "sdsnewlen", "sdscatlen", "addReply", "main"}),
+      // A leak of the program's own, with one caller: it is the site, not a wrapper.
+      stack({"remember_session", "handle_login", "main"}),
+  };
+}
+
+std::string site_of(SiteRule& rule, const std::vector<Frame>& stack) {
+  return stack[rule.site_index(stack)].function;
+}
+
+TEST(Sites, AllocatorWrappersAreFoundFromTheWholeProfile) {
+  auto stacks = redis_like_stacks();
+  SiteRule rule;
+  for (const auto& s : stacks) rule.learn(s);
+  EXPECT_EQ(
+      rule.detected_wrappers(),
+      (std::vector<std::string>{"sdsnewlen", "zmalloc", "zmalloc_usable", "ztrymalloc_usable"}));
+  EXPECT_EQ(site_of(rule, stacks[0]), "createObject");
+  EXPECT_EQ(site_of(rule, stacks[1]), "dictAddRaw");
+  EXPECT_EQ(site_of(rule, stacks[3]), "createClient");
+  EXPECT_EQ(site_of(rule, stacks[4]), "sdsdup");
+  EXPECT_EQ(site_of(rule, stacks[5]), "createStringObject");
+  EXPECT_EQ(site_of(rule, stacks[8]), "remember_session");
+  // Without learning, nothing is a wrapper: the leaf-most user frame, as before.
+  EXPECT_EQ(stacks[0][site_index(stacks[0])].function, "ztrymalloc_usable");
+}
+
+// Without names that say "malloc": an inner layer (pool_take, two callers that only call it)
+// below a wrapper (pool_get, four callers) makes its other caller (pool_get_sized, one caller) a
+// wrapper too; the inner layer alone, with no wrapper above, stays the site.
+TEST(Sites, InnerLayerTakesItsCallersAlong) {
+  auto stack = [](const char* api, const char* caller) {
+    return std::vector<Frame>{fn("malloc"), fn("pool_take", "pool.c"), fn(api, "pool.c"),
+                              fn(caller, "svc.c"), fn("main", "svc.c")};
+  };
+  SiteRule rule;
+  for (const char* c : {"a", "b", "c", "d"}) rule.learn(stack("pool_get", c));
+  rule.learn(stack("pool_get_sized", "e"));
+  EXPECT_EQ(rule.detected_wrappers(), (std::vector<std::string>{"pool_get", "pool_get_sized"}));
+  EXPECT_EQ(site_of(rule, stack("pool_get_sized", "e")), "e");
+  SiteRule alone;
+  alone.learn(stack("pool_get", "a"));
+  alone.learn(stack("pool_get_sized", "e"));
+  EXPECT_TRUE(alone.detected_wrappers().empty());
+  EXPECT_EQ(site_of(alone, stack("pool_get_sized", "e")), "pool_take");
+}
+
+// The agent's heap stacks start at malloc's caller: with `allocation`, the leaf is first.
+TEST(Sites, AgentStacksStartAtTheAllocatorsCaller) {
+  SiteRule rule;
+  for (const char* c : {"createObject", "dictAddRaw", "listCreate", "createClient"})
+    rule.learn({fn("zmalloc", "zmalloc.c"), fn(c, "redis.c"), fn("main", "redis.c")}, true);
+  rule.learn({fn("zcalloc", "zmalloc.c"), fn("_dictExpand", "dict.c"), fn("main")}, true);
+  rule.learn({fn("remember", "svc.c"), fn("handle", "svc.c")}, true);
+  std::vector<Frame> s = {fn("zmalloc", "zmalloc.c"), fn("dictAddRaw", "dict.c")};
+  EXPECT_EQ(site_of(rule, s), "zmalloc");  // not an allocation stack: nothing is cut
+  EXPECT_EQ(s[rule.site_index(s, true)].function, "dictAddRaw");
+  std::vector<Frame> z = {fn("zcalloc", "zmalloc.c"), fn("_dictExpand", "dict.c"), fn("main")};
+  EXPECT_EQ(z[rule.site_index(z, true)].function, "_dictExpand");  // by its name, one caller
+  std::vector<Frame> r = {fn("remember", "svc.c"), fn("handle", "svc.c")};
+  EXPECT_EQ(r[rule.site_index(r, true)].function, "remember");
+}
+
+TEST(Sites, FewCallersOrOtherWorkIsNoWrapper) {
+  auto stack = [](const char* site, const char* caller) {
+    return std::vector<Frame>{fn("malloc"), fn(site, "svc.cc"), fn(caller, "svc.cc"), fn("main")};
+  };
+  SiteRule rule;
+  // make_record: three callers, fewer than kWrapperCallers: still the site.
+  for (const char* c : {"leak", "cache", "ring"}) rule.learn(stack("make_record", c));
+  // new_buffer: four callers, but it also calls a user function that allocates: no wrapper.
+  for (const char* c : {"a", "b", "c", "d"}) rule.learn(stack("new_buffer", c));
+  rule.learn({fn("malloc"), fn("fill", "svc.cc"), fn("new_buffer", "svc.cc"), fn("e", "svc.cc")});
+  // spawn: four callers of pthread_create, no allocator: wrappers are allocators' only.
+  for (const char* c : {"a", "b", "c", "d"})
+    rule.learn({fn("pthread_create"), fn("spawn", "svc.cc"), fn(c, "svc.cc")});
+  EXPECT_TRUE(rule.detected_wrappers().empty());
+  EXPECT_EQ(site_of(rule, stack("make_record", "leak")), "make_record");
+  EXPECT_EQ(site_of(rule, stack("new_buffer", "a")), "new_buffer");
+  // With a fourth caller make_record is a wrapper, and the site is its caller.
+  rule.learn(stack("make_record", "fifo"));
+  EXPECT_EQ(site_of(rule, stack("make_record", "leak")), "leak");
+}
+
+// A single-caller chain is never an inner layer: the leak stays named even when the function
+// above it has many callers (an inner layer needs two callers of its own).
+TEST(Sites, SingleCallerLeakUnderABusyCallerStaysTheSite) {
+  SiteRule rule;
+  for (const char* c : {"a", "b", "c", "d", "e"})
+    rule.learn({fn("malloc"), fn("leak_once", "svc.cc"), fn("handle", "svc.cc"), fn(c, "svc.cc")});
+  std::vector<Frame> s = {fn("malloc"), fn("leak_once", "svc.cc"), fn("handle", "svc.cc"),
+                          fn("a", "svc.cc")};
+  EXPECT_EQ(site_of(rule, s), "leak_once");
+}
+
+TEST(Sites, NamedWrappersAreCut) {
+  SiteOptions o;
+  o.wrappers = {"^my_alloc$", "pool::"};
+  SiteRule rule(o);
+  std::vector<Frame> s = {fn("malloc"), fn("my_alloc(unsigned long)", "svc.cc"),
+                          fn("pool::get()", "pool.cc"), fn("handler", "svc.cc")};
+  EXPECT_EQ(site_of(rule, s), "handler");
+  EXPECT_FALSE(check_wrapper_pattern("(").ok());
+  EXPECT_FALSE(check_wrapper_pattern("").ok());
+  EXPECT_TRUE(check_wrapper_pattern("^zmalloc$").ok());
+}
+
+TEST(Sites, ProfileDropFramesAreCut) {
+  SiteRule rule({{}, "my_new|my_free"});
+  EXPECT_EQ(site_of(rule, {fn("my_new"), fn("handler", "svc.cc")}), "handler");
+  EXPECT_EQ(site_of(rule, {fn("my_new_buffer", "svc.cc"), fn("handler", "svc.cc")}),
+            "my_new_buffer");  // whole names, as pprof matches them
+}
+
+// What the regex of `diff` and the tables of `run` disagreed on, now one rule.
+TEST(Sites, FormerlyDisagreeingFrames) {
+  for (const char* name : {"mremap", "signalfd", "__open64", "__libc_calloc", "cfree",
+                           "malloc_usable_size", "<alloc::vec::Vec<T>>::push", "bytes.growSlice",
+                           "__fopen_internal", "_IO_file_doallocate", "std::__1::vector"})
+    EXPECT_TRUE(is_runtime_frame(fn(name))) << name;
+  EXPECT_FALSE(is_runtime_frame(fn("handle_malloc_stats", "svc.cc")));
+}
+
 }  // namespace
 }  // namespace leakscope::analysis

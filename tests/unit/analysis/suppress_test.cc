@@ -16,6 +16,16 @@ TEST(Suppress, ParsesCommentsAndBlankLines) {
   EXPECT_EQ(s->patterns[1], "^init_pool$");
 }
 
+TEST(Suppress, WrapperLinesNameAllocatorWrappers) {
+  auto s = parse_suppressions("wrapper: ^zmalloc$  # redis\nwrapper:my_alloc\nfill_cache\n");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->wrappers, (std::vector<std::string>{"^zmalloc$", "my_alloc"}));
+  EXPECT_EQ(s->patterns, (std::vector<std::string>{"fill_cache"}));
+  auto bad = parse_suppressions("ok\nwrapper: (\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 2"), std::string::npos) << bad.error().message;
+}
+
 TEST(Suppress, RejectsMatchEverything) {
   auto s = parse_suppressions("ok\n*\n");
   ASSERT_FALSE(s.ok());
@@ -36,7 +46,7 @@ TEST(Suppress, MarksFindingsByAnyStackFrame) {
   f[0].stack.push_back(Frame{"malloc", "", 0, 0, ""});
   f[0].stack.push_back(Frame{"fill_cache", "", 0, 0, ""});
   f[1].site = Frame{"leak_things", "", 0, 0, ""};
-  Suppressions s{{"fill_cache"}};
+  Suppressions s{{"fill_cache"}, {}};
   EXPECT_EQ(apply_suppressions(s, f), 1u);
   EXPECT_TRUE(f[0].suppressed);
   EXPECT_FALSE(f[1].suppressed);
