@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -162,15 +163,21 @@ void Session::take(Phase phase) {
       s.errors.push_back(figures.error().message);
   }
   phases_.back().end_s = s.t_s;
+  s.cost_s = now_s() - s.t_s;
+  max_cost_s_ = std::max(max_cost_s_, s.cost_s);
   snapshots_.push_back(std::move(s));
   write_series_file();
   if (options_.progress) show_progress(snapshots_.back());
 }
 
-void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop) {
+void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop,
+                        double interval_s, bool continuing) {
   const double start = now_s();
+  const double every = interval_s > 0 ? interval_s : options_.interval_s;
+  double first = start;
+  if (continuing && !snapshots_.empty()) first = std::max(start, snapshots_.back().t_s + every);
   for (int k = 0;; ++k) {
-    double due = start + k * options_.interval_s;
+    double due = first + k * every;
     while (now_s() < due) {
       if (stop && stop()) return;
       double left = due - now_s();
@@ -196,7 +203,8 @@ void Session::write_series_file() const {
                      {"fds", opt(s.proc.fds)},
                      {"files", s.files},
                      {"metrics", s.metrics ? nlohmann::json(*s.metrics) : nlohmann::json(nullptr)},
-                     {"errors", s.errors}});
+                     {"errors", s.errors},
+                     {"cost_s", s.cost_s}});
   nlohmann::json doc = {
       {"schema", "leakscope.series/v1"},
       {"started_at", started_at_},

@@ -39,6 +39,7 @@ struct Snapshot {
   std::map<std::string, std::string> files;  // signal -> path relative to DIR
   std::optional<MetricSeries> metrics;       // nullopt: no metrics endpoint, or its scrape failed
   std::vector<std::string> errors;
+  double cost_s = 0;  // wall time spent taking it (fetch, decode, /proc, metrics)
 };
 
 struct SessionOptions {
@@ -61,9 +62,14 @@ class Session {
   Result<void> open();
   // Takes one snapshot now, in `phase`.
   void take(analysis::Phase phase);
-  // Snapshots every interval, starting now, until `max_s` have passed (< 0: no limit) or `stop`
-  // returns true (polled every 50 ms). `stop` may be empty.
-  void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop);
+  // Snapshots every `interval_s` (<= 0: the session's interval), starting now, until `max_s` have
+  // passed (< 0: no limit) or `stop` returns true (polled every 50 ms). `stop` may be empty.
+  // `continuing`: the first snapshot is due an interval after the last one, not now (the next
+  // round of a load goes on with the same pacing).
+  void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop,
+                 double interval_s = 0, bool continuing = false);
+  // Wall time of the slowest snapshot so far (fetching, decoding and writing it).
+  double snapshot_cost_s() const { return max_cost_s_; }
 
   const std::vector<Snapshot>& snapshots() const { return snapshots_; }
   std::vector<report::PhaseSpan> phases() const;
@@ -92,6 +98,7 @@ class Session {
   std::vector<report::PhaseSpan> phases_;
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
+  double max_cost_s_ = 0;
 };
 
 }  // namespace leakscope::cli
