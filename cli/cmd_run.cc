@@ -165,9 +165,10 @@ void load_phase(Run& run, Session& session) {
     ok = load_round(run, session, every, done > 0);
     last_s = session.now_s() - t;
     if (done++ == 0) first_s = last_s;
+    if (!run.error.empty()) return;
+    session.take(Phase::kLoad);  // the state right at the end of each round
+    session.end_round();
   } while (ok && analysis::another_round(run.o.rounds, done, session.now_s() - start, last_s));
-  if (!run.error.empty()) return;
-  session.take(Phase::kLoad);  // the state right at the end of the load
   std::string note = analysis::rounds_note(run.o.rounds, done, session.now_s() - start, first_s);
   if (!note.empty()) session.add_note(note);
 }

@@ -68,6 +68,9 @@ class Session {
   // round of a load goes on with the same pacing).
   void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop,
                  double interval_s = 0, bool continuing = false);
+  // Marks the end of a round of the load (after a snapshot taken there); see round_ends().
+  void end_round() { round_ends_.push_back(snapshots_.empty() ? 0 : snapshots_.back().t_s); }
+  const std::vector<double>& round_ends() const { return round_ends_; }
   // Wall time of the slowest snapshot so far (fetching, decoding and writing it).
   double snapshot_cost_s() const { return max_cost_s_; }
 
@@ -99,6 +102,7 @@ class Session {
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
   double max_cost_s_ = 0;
+  std::vector<double> round_ends_;
 };
 
 }  // namespace leakscope::cli

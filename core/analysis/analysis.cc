@@ -70,9 +70,24 @@ Finding finding_of(const Judgement& j, Signal s, double floor, const RunSeries& 
 
 bool is_exact(Signal s) { return s != Signal::kHeap && s != Signal::kMmap && s != Signal::kRss; }
 
+// Rounds replay the same requests. A count keyed by the input (a series per raw path, a
+// descriptor per distinct file) grows throughout the first round and then stops, exactly as a
+// cache that fills would; what sets it apart is that it was still rising when the first round
+// ended: the load's own inputs never found its bound. So an exact count is judged a second time
+// on the first round alone (the later load snapshots left out), where the exact rule applies.
 Judgement judge_values(const RunSeries& run, Signal s, const std::vector<double>& v, double floor,
                        const JudgeOptions& o) {
-  return judge(SeriesView{run.t_s, v, run.phase, is_exact(s)}, floor, o);
+  Judgement j = judge(SeriesView{run.t_s, v, run.phase, is_exact(s)}, floor, o);
+  if (j.verdict == Verdict::kLeak || !is_exact(s) || !run.first_round_end_s) return j;
+  std::vector<double> first(v);
+  for (size_t i = 0; i < first.size() && i < run.t_s.size(); ++i)
+    if (run.phase[i] == Phase::kLoad && run.t_s[i] > *run.first_round_end_s + 1e-6) first[i] = NAN;
+  Judgement r = judge(SeriesView{run.t_s, first, run.phase, true}, floor, o);
+  if (r.verdict != Verdict::kLeak) return j;
+  r.reason =
+      "rose throughout the first round of the load and kept it; the rounds after it replayed the "
+      "same requests and added none (one per distinct input: unbounded in real traffic)";
+  return r;
 }
 
 // The heap profile sampled coarser than asked: Go's runtime (1.19) sets MemProfileRate itself
