@@ -36,6 +36,9 @@
 // not: the rule requires the level in the second half of the cooldown to keep more than half of
 // what the load added. A run without cooldown (watch) judges on the trend alone.
 //
+// A series that only accumulates (eight steps up or more, none down: every sampled object stays)
+// needs only half a floor in the second half: a ring's random walk steps down as often as up.
+//
 // Short loads. Mann-Kendall needs 8 points to reach 1e-3, but two kinds of evidence need fewer.
 // An exact count (threads, descriptors, goroutines, a metric family's series) has no sampling
 // noise: one that rose by ten floors or more, still rose by a whole floor in the second half of
@@ -177,8 +180,13 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   j.p_late = mann_kendall(late.x).p;
   double mid_level = median_of(w.x, half >= k ? half - k : 0, half);
   double late_growth = j.end_level - mid_level;
-  bool sustained =
-      j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth && late_growth >= floor;
+  // A series that only ever accumulates (never a step down, and many steps up) is not the random
+  // walk of a turning structure the whole floor guards against: half a floor suffices for it.
+  size_t ups = 0, downs = 0;
+  for (size_t i = 1; i < n; ++i) (w.x[i] > w.x[i - 1] ? ups : downs) += w.x[i] != w.x[i - 1];
+  const bool accumulates = downs == 0 && ups >= 8;
+  bool sustained = j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth &&
+                   late_growth >= (accumulates ? floor / 2 : floor);
 
   if (!p.cooldown.x.empty() && j.growth > 0) {
     const auto& c = p.cooldown.x;
