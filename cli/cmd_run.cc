@@ -123,9 +123,9 @@ bool target_gone(Run& run, Session& session, const char* phase) {
   return !run.error.empty();
 }
 
-// One run of the load command, snapshotting every `every` seconds until it exits. False when it
+// One run of the load command, snapshotting as fast as affordable until it exits. False when it
 // could not start, the target died, or it failed (a failed load is not repeated).
-bool load_round(Run& run, Session& session, double every, bool continuing) {
+bool load_round(Run& run, Session& session, bool continuing) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"LEAKSCOPE_TARGET_PID", std::to_string(run.target.pid())},
       {"LEAKSCOPE_OUT", run.o.detect.out_dir}};
@@ -135,7 +135,7 @@ bool load_round(Run& run, Session& session, double every, bool continuing) {
     return false;
   }
   session.run_phase(
-      Phase::kLoad, -1, [&] { return target_gone(run, session, "load") || load->exited(); }, every,
+      Phase::kLoad, -1, [&] { return target_gone(run, session, "load") || load->exited(); }, true,
       continuing);
   if (!load->exited()) {
     load->stop(2);
@@ -150,10 +150,9 @@ bool load_round(Run& run, Session& session, double every, bool continuing) {
 // The load phase: snapshots as fast as they are affordable, and a short load run again in
 // rounds (core/analysis/pacing.h says why and how far).
 void load_phase(Run& run, Session& session) {
-  double every = analysis::load_interval(run.o.detect.interval_s, session.snapshot_cost_s());
   if (run.o.load.empty()) {
     session.run_phase(
-        Phase::kLoad, run.o.duration_s, [&] { return target_gone(run, session, "load"); }, every);
+        Phase::kLoad, run.o.duration_s, [&] { return target_gone(run, session, "load"); }, true);
     return;
   }
   const double start = session.now_s();
@@ -162,7 +161,7 @@ void load_phase(Run& run, Session& session) {
   bool ok = true;
   do {
     double t = session.now_s();
-    ok = load_round(run, session, every, done > 0);
+    ok = load_round(run, session, done > 0);
     last_s = session.now_s() - t;
     if (done++ == 0) first_s = last_s;
     if (!run.error.empty()) return;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/analysis/judge.h"
+#include "core/analysis/pacing.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::cli {
@@ -170,14 +171,19 @@ void Session::take(Phase phase) {
   if (options_.progress) show_progress(snapshots_.back());
 }
 
-void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop,
-                        double interval_s, bool continuing) {
+void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop, bool fast,
+                        bool continuing) {
+  // Fast: as often as the last snapshot's cost allows (a Go heap with ?gc=1 can cost a quarter
+  // of a second under load, an agent's a hundredth), recomputed after every snapshot.
+  auto every = [&] {
+    if (!fast) return options_.interval_s;
+    return analysis::load_interval(options_.interval_s,
+                                   snapshots_.empty() ? 0 : snapshots_.back().cost_s);
+  };
   const double start = now_s();
-  const double every = interval_s > 0 ? interval_s : options_.interval_s;
-  double first = start;
-  if (continuing && !snapshots_.empty()) first = std::max(start, snapshots_.back().t_s + every);
-  for (int k = 0;; ++k) {
-    double due = first + k * every;
+  double due = start;
+  if (continuing && !snapshots_.empty()) due = std::max(start, snapshots_.back().t_s + every());
+  for (;;) {
     while (now_s() < due) {
       if (stop && stop()) return;
       double left = due - now_s();
@@ -187,6 +193,7 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
     if (max_s >= 0 && now_s() - start > max_s + 1e-3) return;
     take(phase);
     if (stop && stop()) return;
+    due += every();
   }
 }
 

@@ -62,12 +62,13 @@ class Session {
   Result<void> open();
   // Takes one snapshot now, in `phase`.
   void take(analysis::Phase phase);
-  // Snapshots every `interval_s` (<= 0: the session's interval), starting now, until `max_s` have
-  // passed (< 0: no limit) or `stop` returns true (polled every 50 ms). `stop` may be empty.
+  // Snapshots every interval, starting now, until `max_s` have passed (< 0: no limit) or `stop`
+  // returns true (polled every 50 ms). `stop` may be empty. `fast`: as often as snapshots are
+  // affordable (analysis::load_interval, from the last one's cost), for a load phase.
   // `continuing`: the first snapshot is due an interval after the last one, not now (the next
   // round of a load goes on with the same pacing).
   void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop,
-                 double interval_s = 0, bool continuing = false);
+                 bool fast = false, bool continuing = false);
   // Marks the end of a round of the load (after a snapshot taken there); see round_ends().
   void end_round() { round_ends_.push_back(snapshots_.empty() ? 0 : snapshots_.back().t_s); }
   const std::vector<double>& round_ends() const { return round_ends_; }
