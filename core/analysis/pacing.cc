@@ -3,13 +3,16 @@
 // and the judge's rank test cannot reach its level (Mann-Kendall needs 8 points for p < 0.001), so
 // every leak was "inconclusive". Two remedies, both here so they are tested without a process:
 //
-// Faster snapshots while the load runs. What a snapshot costs was measured (leakscope run against
-// a small C++ service under the agent at 16 KiB, 4,000 requests): the heap, mmap, threads and fds
-// profiles plus /proc take about 5-15 ms of wall time together on a loaded 2-core machine, most
-// of it the agent serializing its stack table on its own thread (the target's request threads
-// do not wait for it) and the CLI decoding and writing the profiles. Snapshotting every 0.2 s
-// then spends under a tenth of the time on snapshots; where a snapshot is slower (a large stack
-// table), the cadence backs off to keep that tenth.
+// Faster snapshots while the load runs. What a snapshot costs, measured as the wall time of
+// Session::take (series.json's "cost_s") on a 2-core machine shared with other builds (load
+// average near 20): under the agent (heap, mmap, threads, fds profiles and /proc) a median of
+// 20 ms and at most 45 ms, most of it the agent serializing its tables on its own thread (the
+// target's request threads do not wait for it) and the CLI decoding and writing the profiles;
+// a Go service's heap with ?gc=1 18 ms idle but 260 ms (at most 540 ms) under a load that left
+// 32,000 goroutines, because the forced GC walks them all. So the cadence is not fixed: after
+// each snapshot the next is due after ten times its cost (a tenth of the time spent on
+// snapshots, for the CLI and, with a forced GC, the target), no sooner than 0.2 s and no later
+// than --interval.
 //
 // Rounds. A short load is run again, back to back, until the load phase has lasted about ten
 // seconds: more growth puts a leak further past the noise floor (a Go service sampled every
