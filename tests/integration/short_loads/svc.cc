@@ -12,6 +12,10 @@
 //   lru       a bounded LRU of 500 entries of 1 KiB (no leak)
 //   churn     16 KiB allocated and freed per request (no leak)
 //   batches   2 KiB per request into a batch freed every 300 requests (no leak)
+//   slow      keeps 160 B per request (leak: keep_crumb) beside 16 KiB of churn
+//   realloc   appends 200 B per request to a log grown with realloc (leak: append_log)
+//   cycle     two shared_ptrs per request that own each other (leak: make_pair_cycle)
+//   ring      a ring of 2,000 records of 64 B-4 KiB replaced in turn (no leak)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -118,6 +122,34 @@ __attribute__((noinline)) void add_to_batch() {
   if (batch.size() >= 300) batch.clear();
 }
 
+std::vector<std::unique_ptr<char[]>> crumbs;
+__attribute__((noinline)) void keep_crumb() { crumbs.emplace_back(new char[160]()); }
+
+char* log_buf = nullptr;
+size_t log_len = 0;
+__attribute__((noinline)) void append_log(long id) {
+  log_buf = static_cast<char*>(realloc(log_buf, log_len + 200));
+  std::memset(log_buf + log_len, static_cast<int>(id & 0x7f), 200);
+  log_len += 200;
+}
+
+struct Node {
+  std::shared_ptr<Node> other;
+  char payload[512];
+};
+__attribute__((noinline)) void make_pair_cycle() {
+  auto a = std::make_shared<Node>();
+  auto b = std::make_shared<Node>();
+  a->other = b;
+  b->other = a;
+}
+
+std::vector<std::unique_ptr<char[]>> ring_slots(2000);
+__attribute__((noinline)) void ring_put(long id) {
+  size_t size = 64 + static_cast<size_t>((id * 2654435761L) % 4032);
+  ring_slots[static_cast<size_t>(id) % ring_slots.size()].reset(new char[size]());
+}
+
 std::string handle(const std::string& path) {
   if (path == "/metrics") return metrics_page();
   long id = requests++;
@@ -129,6 +161,10 @@ std::string handle(const std::string& path) {
   if (mode == "lru") lru_put(id);
   if (mode == "churn") churn();
   if (mode == "batches") add_to_batch();
+  if (mode == "slow") keep_crumb(), churn();
+  if (mode == "realloc") append_log(id);
+  if (mode == "cycle") make_pair_cycle();
+  if (mode == "ring") ring_put(id);
   return "ok\n";
 }
 
