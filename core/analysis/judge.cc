@@ -43,7 +43,8 @@
 // An exact count (threads, descriptors, goroutines, a metric family's series) has no sampling
 // noise: one that rose by ten floors or more, still rose by a whole floor in the second half of
 // the load, and kept it in cooldown is a leak on any number of points (connections in flight
-// rise as much, but come back when the load stops).
+// rise as much, but come back when the load stops). It is asked only where the rank test lacks
+// the points (or the ties) to decide; elsewhere exact counts take the usual rule.
 //
 // Leaks that do not follow the load. A background thread that appends to a history every few
 // milliseconds grows in baseline, under load and in cooldown alike; measured against the load it
@@ -219,7 +220,8 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
                   "grew in baseline, under load and in cooldown alike: not driven by the load");
   }
   if (j.growth < floor) return decide(Verdict::kNoLeak, "within the noise floor");
-  if (series.exact && !p.cooldown.x.empty() && kept && n >= 3 &&
+  const bool rank_test_weak = n < o.min_points || mk.p >= o.alpha;
+  if (series.exact && rank_test_weak && !p.cooldown.x.empty() && kept && n >= 3 &&
       j.growth >= o.exact_floors * floor && late_growth >= floor &&
       late_growth >= o.late_share * j.growth) {
     leak_confidence = g_of(j.growth, floor) * r;
