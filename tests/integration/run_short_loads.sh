@@ -9,9 +9,8 @@
 # Statistical: the heap cases are sampled estimates (16 KiB). Measured here (a 2-core machine
 # shared with other builds): 3 runs of the nine first cases, 2 of slow and ring (and 1 of realloc
 # and cycle), every case right in each; so few runs cannot put the false-failure rate per run
-# below about 1 in 4 by count alone,
-# but the synthetic rows of docs/analysis.md (the same shapes, over 1,000 seeds or more) put each
-# case's own rate at 0 or 0.5% (the history's). Labelled statistical (tests/CMakeLists.txt):
+# below about 1 in 4 by count alone, but the synthetic rows of docs/analysis.md (the same shapes,
+# over 1,000 seeds or more) put each case's own rate at 0 or 0.5% (the history's). Labelled statistical (tests/CMakeLists.txt):
 # run alone, retries counted by scripts/test.
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
