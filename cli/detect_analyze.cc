@@ -184,6 +184,8 @@ Result<void> write_file(const std::string& path, const std::string& text) {
 
 report::Report build_report(const Session& session, const ReportContext& ctx) {
   Collected c = collect(session, ctx.go_runtime, ctx.options.sites);
+  c.run.requested_rate = ctx.requested_rate;
+  if (session.round_ends().size() > 1) c.run.first_round_end_s = session.round_ends().front();
   if (ctx.limit_bytes) c.run.limit_bytes = static_cast<double>(*ctx.limit_bytes);
   analysis::Analysis a = analysis::analyze(c.run, ctx.options);
   report::Report r;

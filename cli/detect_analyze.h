@@ -19,6 +19,7 @@ struct ReportContext {
   std::optional<std::string> limit_source;
   analysis::AnalysisOptions options;
   bool go_runtime = false;
+  double requested_rate = 0;  // --rate in bytes; the analysis says so when the profile is coarser
 };
 
 // Never fails: what cannot be read becomes a note in the report.

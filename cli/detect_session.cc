@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "core/analysis/judge.h"
+#include "core/analysis/pacing.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::cli {
@@ -162,15 +164,26 @@ void Session::take(Phase phase) {
       s.errors.push_back(figures.error().message);
   }
   phases_.back().end_s = s.t_s;
+  s.cost_s = now_s() - s.t_s;
+  max_cost_s_ = std::max(max_cost_s_, s.cost_s);
   snapshots_.push_back(std::move(s));
   write_series_file();
   if (options_.progress) show_progress(snapshots_.back());
 }
 
-void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop) {
+void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop, bool fast,
+                        bool continuing) {
+  // Fast: as often as the last snapshot's cost allows (a Go heap with ?gc=1 can cost a quarter
+  // of a second under load, an agent's a hundredth), recomputed after every snapshot.
+  auto every = [&] {
+    if (!fast) return options_.interval_s;
+    return analysis::load_interval(options_.interval_s,
+                                   snapshots_.empty() ? 0 : snapshots_.back().cost_s);
+  };
   const double start = now_s();
-  for (int k = 0;; ++k) {
-    double due = start + k * options_.interval_s;
+  double due = start;
+  if (continuing && !snapshots_.empty()) due = std::max(start, snapshots_.back().t_s + every());
+  for (;;) {
     while (now_s() < due) {
       if (stop && stop()) return;
       double left = due - now_s();
@@ -180,6 +193,7 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
     if (max_s >= 0 && now_s() - start > max_s + 1e-3) return;
     take(phase);
     if (stop && stop()) return;
+    due += every();
   }
 }
 
@@ -196,7 +210,8 @@ void Session::write_series_file() const {
                      {"fds", opt(s.proc.fds)},
                      {"files", s.files},
                      {"metrics", s.metrics ? nlohmann::json(*s.metrics) : nlohmann::json(nullptr)},
-                     {"errors", s.errors}});
+                     {"errors", s.errors},
+                     {"cost_s", s.cost_s}});
   nlohmann::json doc = {
       {"schema", "leakscope.series/v1"},
       {"started_at", started_at_},

@@ -39,6 +39,7 @@ struct Snapshot {
   std::map<std::string, std::string> files;  // signal -> path relative to DIR
   std::optional<MetricSeries> metrics;       // nullopt: no metrics endpoint, or its scrape failed
   std::vector<std::string> errors;
+  double cost_s = 0;  // wall time spent taking it (fetch, decode, /proc, metrics)
 };
 
 struct SessionOptions {
@@ -62,8 +63,17 @@ class Session {
   // Takes one snapshot now, in `phase`.
   void take(analysis::Phase phase);
   // Snapshots every interval, starting now, until `max_s` have passed (< 0: no limit) or `stop`
-  // returns true (polled every 50 ms). `stop` may be empty.
-  void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop);
+  // returns true (polled every 50 ms). `stop` may be empty. `fast`: as often as snapshots are
+  // affordable (analysis::load_interval, from the last one's cost), for a load phase.
+  // `continuing`: the first snapshot is due an interval after the last one, not now (the next
+  // round of a load goes on with the same pacing).
+  void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop,
+                 bool fast = false, bool continuing = false);
+  // Marks the end of a round of the load (after a snapshot taken there); see round_ends().
+  void end_round() { round_ends_.push_back(snapshots_.empty() ? 0 : snapshots_.back().t_s); }
+  const std::vector<double>& round_ends() const { return round_ends_; }
+  // Wall time of the slowest snapshot so far (fetching, decoding and writing it).
+  double snapshot_cost_s() const { return max_cost_s_; }
 
   const std::vector<Snapshot>& snapshots() const { return snapshots_; }
   std::vector<report::PhaseSpan> phases() const;
@@ -92,6 +102,8 @@ class Session {
   std::vector<report::PhaseSpan> phases_;
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
+  double max_cost_s_ = 0;
+  std::vector<double> round_ends_;
 };
 
 }  // namespace leakscope::cli

@@ -41,10 +41,12 @@ std::string evidence_of(const Judgement& j, Signal s, double floor) {
   const char* unit = unit_of(s);
   std::string e = "grew " + human(j.growth, unit) + " over the " +
                   std::to_string(static_cast<long>(std::lround(j.load_s))) +
-                  (j.watch ? " s watch" : " s load") + " (Mann-Kendall p=" + format_p(j.p_load) +
-                  ", Theil-Sen " + human(j.growth_per_s, unit) +
-                  "/s; second half p=" + format_p(j.p_late) + ", noise floor " +
-                  human(floor, unit) + ")";
+                  (j.steady  ? " s run"
+                   : j.watch ? " s watch"
+                             : " s load") +
+                  " (Mann-Kendall p=" + format_p(j.p_load) + ", Theil-Sen " +
+                  human(j.growth_per_s, unit) + "/s; second half p=" + format_p(j.p_late) +
+                  ", noise floor " + human(floor, unit) + ")";
   if (!std::isnan(j.returned)) {
     double kept = std::clamp(1 - j.returned, 0.0, 9.99);
     e += "; cooldown kept " + std::to_string(static_cast<int>(std::lround(kept * 100))) + "%";
@@ -66,9 +68,50 @@ Finding finding_of(const Judgement& j, Signal s, double floor, const RunSeries& 
   return f;
 }
 
-Judgement judge_values(const RunSeries& run, const std::vector<double>& v, double floor,
+bool is_exact(Signal s) { return s != Signal::kHeap && s != Signal::kMmap && s != Signal::kRss; }
+
+// Rounds replay the same requests. A count keyed by the input (a series per raw path, a
+// descriptor per distinct file) grows throughout the first round and then stops, exactly as a
+// cache that fills would; what sets it apart is that it was still rising when the first round
+// ended: the load's own inputs never found its bound. So an exact count is judged a second time
+// on the first round alone (the later load snapshots left out), where the exact rule applies.
+Judgement judge_values(const RunSeries& run, Signal s, const std::vector<double>& v, double floor,
                        const JudgeOptions& o) {
-  return judge(SeriesView{run.t_s, v, run.phase}, floor, o);
+  Judgement j = judge(SeriesView{run.t_s, v, run.phase, is_exact(s)}, floor, o);
+  if (j.verdict == Verdict::kLeak || !is_exact(s) || !run.first_round_end_s) return j;
+  std::vector<double> first(v);
+  for (size_t i = 0; i < first.size() && i < run.t_s.size(); ++i)
+    if (run.phase[i] == Phase::kLoad && run.t_s[i] > *run.first_round_end_s + 1e-6) first[i] = NAN;
+  Judgement r = judge(SeriesView{run.t_s, first, run.phase, true}, floor, o);
+  if (r.verdict != Verdict::kLeak) return j;
+  r.reason =
+      "rose throughout the first round of the load and kept it; the rounds after it replayed the "
+      "same requests and added none (one per distinct input: unbounded in real traffic)";
+  return r;
+}
+
+// The heap profile sampled coarser than asked: Go's runtime (1.19) sets MemProfileRate itself
+// at init and so ignores GODEBUG=memprofilerate, and serves Period 524288 whatever --rate said.
+// A site must then grow about four samples (four periods) to be seen at all; one that grew that
+// much and kept it, but not past the floor at its level, is not "no leak": nobody can tell.
+bool coarse_rate(const RunSeries& run) {
+  return run.requested_rate > 0 && run.sampling_rate > 2 * run.requested_rate;
+}
+
+std::string lower_rate_advice(const RunSeries& run) {
+  return "set runtime.MemProfileRate = " + std::to_string(static_cast<long>(run.requested_rate)) +
+         " as the first line of main() (Go ignores GODEBUG=memprofilerate), or run a longer load";
+}
+
+void mark_unseen_growth(const RunSeries& run, const Judgement& j, double floor, Finding& f) {
+  if (!coarse_rate(run) || f.verdict != Verdict::kNoLeak) return;
+  bool kept = std::isnan(j.returned) || j.returned < 0.5;
+  if (j.growth < 4 * run.sampling_rate || !kept) return;
+  f.verdict = Verdict::kInconclusive;
+  f.confidence = 0;
+  f.evidence += "; the profile samples every " + human(run.sampling_rate, "bytes") +
+                ", too coarse to tell this growth from noise (floor " + human(floor, "bytes") +
+                "): " + lower_rate_advice(run);
 }
 
 std::string retention_advice(bool go) {
@@ -86,7 +129,7 @@ void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
   if (rss == run.totals.end()) return;
   const auto& v = rss->second;
   double floor = noise_floor(Signal::kRss, max_finite(v), first_finite(v), run.sampling_rate);
-  Judgement r = judge_values(run, v, floor, o.judge);
+  Judgement r = judge_values(run, Signal::kRss, v, floor, o.judge);
   auto heap = run.totals.find(Signal::kHeap);
   if (heap == run.totals.end()) {
     if (r.verdict != Verdict::kNoLeak || r.worth_showing)
@@ -94,7 +137,7 @@ void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
     return;
   }
   double heap_floor = noise_floor(Signal::kHeap, max_finite(heap->second), 0, run.sampling_rate);
-  Judgement h = judge_values(run, heap->second, heap_floor, o.judge);
+  Judgement h = judge_values(run, Signal::kHeap, heap->second, heap_floor, o.judge);
   if (std::isnan(r.returned) || r.growth < floor) return;
   double rss_kept = r.growth * (1 - r.returned);
   double heap_kept = std::isnan(h.returned) ? h.growth : h.growth * (1 - h.returned);
@@ -126,7 +169,7 @@ void judge_metrics(const RunSeries& run, const AnalysisOptions& o, Analysis& out
   std::vector<Finding> found;
   for (const auto& [name, v] : run.metric_families) {
     double floor = noise_floor(Signal::kMetrics, max_finite(v), first_finite(v), run.sampling_rate);
-    Judgement j = judge_values(run, v, floor, o.judge);
+    Judgement j = judge_values(run, Signal::kMetrics, v, floor, o.judge);
     if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
     Finding f = finding_of(j, Signal::kMetrics, floor, run, v);
     f.metric = name;
@@ -199,9 +242,12 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
     has_sites[s.signal] = true;
     double floor =
         noise_floor(s.signal, max_finite(s.values), first_finite(s.values), run.sampling_rate);
-    Judgement j = judge_values(run, s.values, floor, o.judge);
-    if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
+    Judgement j = judge_values(run, s.signal, s.values, floor, o.judge);
+    bool unseen =
+        s.signal == Signal::kHeap && coarse_rate(run) && j.growth >= 4 * run.sampling_rate;
+    if (j.verdict == Verdict::kNoLeak && !j.worth_showing && !unseen) continue;
     Finding f = finding_of(j, s.signal, floor, run, s.values);
+    if (s.signal == Signal::kHeap) mark_unseen_growth(run, j, floor, f);
     f.stack = s.stack;
     if (s.site < s.stack.size()) f.site = s.stack[s.site];
     if (f.verdict == Verdict::kLeak && s.signal == Signal::kMmap && has_heap) {
@@ -221,13 +267,18 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   for (const auto& [signal, values] : run.totals) {
     if (signal == Signal::kRss || has_sites[signal]) continue;
     double floor = noise_floor(signal, max_finite(values), first_finite(values), run.sampling_rate);
-    Judgement j = judge_values(run, values, floor, o.judge);
+    Judgement j = judge_values(run, signal, values, floor, o.judge);
     if (j.verdict == Verdict::kNoLeak && !j.worth_showing) continue;
     out.findings.push_back(finding_of(j, signal, floor, run, values));
   }
   judge_rss(run, o, out);
   judge_metrics(run, o, out);
   if (run.sites.empty()) out.notes.push_back("no stacks: /proc figures only");
+  if (coarse_rate(run))
+    out.notes.push_back("the heap profile samples every " + human(run.sampling_rate, "bytes") +
+                        " (asked: " + human(run.requested_rate, "bytes") +
+                        "), so a site must grow about " + human(4 * run.sampling_rate, "bytes") +
+                        " to be seen, more at a site that also churns: " + lower_rate_advice(run));
   add_forecasts(run, out.findings);
   apply_suppressions(o.suppressions, out.findings);
 

@@ -28,9 +28,12 @@ struct SiteSeries {
 };
 
 struct RunSeries {
-  std::vector<double> t_s;   // seconds since the first snapshot
-  std::vector<Phase> phase;  // one per snapshot
-  double sampling_rate = 0;  // heap/mmap profiles' mean bytes between samples; <= 1: exact
+  std::vector<double> t_s;    // seconds since the first snapshot
+  std::vector<Phase> phase;   // one per snapshot
+  double sampling_rate = 0;   // heap/mmap profiles' mean bytes between samples; <= 1: exact
+  double requested_rate = 0;  // the rate asked for (--rate); 0: not known
+  // When the load ran in rounds: the time the first one ended (a snapshot is taken there).
+  std::optional<double> first_round_end_s;
   std::vector<SiteSeries> sites;
   // Whole-process figures per snapshot (NaN = missed): any of heap, mmap, threads, fds,
   // goroutines, rss. Only the signals that were read.

@@ -36,6 +36,25 @@
 // not: the rule requires the level in the second half of the cooldown to keep more than half of
 // what the load added. A run without cooldown (watch) judges on the trend alone.
 //
+// A series that only accumulates (eight steps up or more, none down: every sampled object stays)
+// needs only half a floor in the second half: a ring's random walk steps down as often as up.
+//
+// Short loads. Mann-Kendall needs 8 points to reach 1e-3, but two kinds of evidence need fewer.
+// An exact count (threads, descriptors, goroutines, a metric family's series) has no sampling
+// noise: one that rose by ten floors or more, still rose by a whole floor in the second half of
+// the load, and kept it in cooldown is a leak on any number of points (connections in flight
+// rise as much, but come back when the load stops). It is asked only where the rank test lacks
+// the points (or the ties) to decide; elsewhere exact counts take the usual rule.
+//
+// Leaks that do not follow the load. A background thread that appends to a history every few
+// milliseconds grows in baseline, under load and in cooldown alike; measured against the load it
+// looks like a few points of a slope. So every series of a run with phases is also judged over
+// the whole run: rising across it (Mann-Kendall 1e-3 over every point), rising within the
+// baseline and within the cooldown on their own (0.1 each), by a whole floor overall and half a
+// floor in cooldown. An idle sampled site does not move at all (nothing is allocated), so a rise
+// while idle is real allocation; a cache that fills under load is flat in cooldown, and deferred
+// work that lands after the load did not rise in the baseline.
+//
 // Confidence is the product of the evidence: (1 - p_load) (1 - p_late) (1 - e^(-growth/floor))
 // (share kept in cooldown), so every weak link shows in the number.
 #include "core/analysis/judge.h"
@@ -91,6 +110,30 @@ double median_of(const std::vector<double>& v, size_t from, size_t to) {
   return median(std::span<const double>(v.data() + from, to - from));
 }
 
+// Level of the first and of the last third of a window (at least one point each).
+double first_level(const Window& w) {
+  return median_of(w.x, 0, std::max<size_t>(1, w.x.size() / 3));
+}
+double last_level(const Window& w) {
+  return median_of(w.x, w.x.size() - std::max<size_t>(1, w.x.size() / 3), w.x.size());
+}
+
+// The whole-run test for growth that does not follow the load (see the essay above). Returns the
+// growth from the start of the baseline to the end of the cooldown, or 0 when it does not hold.
+double steady_growth(const SeriesView& s, const Phases& p, double floor, const JudgeOptions& o) {
+  if (p.baseline.x.size() < 3 || p.cooldown.x.size() < 3) return 0;
+  std::vector<double> all;
+  for (size_t i = 0; i < s.x.size(); ++i)
+    if (!std::isnan(s.x[i])) all.push_back(s.x[i]);
+  double growth = last_level(p.cooldown) - first_level(p.baseline);
+  double idle_rise = last_level(p.cooldown) - first_level(p.cooldown);
+  if (growth < floor || idle_rise < floor / 2) return 0;
+  if (mann_kendall(all).p >= o.alpha) return 0;
+  if (mann_kendall(p.baseline.x).p >= o.late_alpha || mann_kendall(p.cooldown.x).p >= o.late_alpha)
+    return 0;
+  return growth;
+}
+
 }  // namespace
 
 double noise_floor(Signal signal, double level, double baseline, double sampling_rate) {
@@ -138,8 +181,13 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   j.p_late = mann_kendall(late.x).p;
   double mid_level = median_of(w.x, half >= k ? half - k : 0, half);
   double late_growth = j.end_level - mid_level;
-  bool sustained =
-      j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth && late_growth >= floor;
+  // A series that only ever accumulates (never a step down, and many steps up) is not the random
+  // walk of a turning structure the whole floor guards against: half a floor suffices for it.
+  size_t ups = 0, downs = 0;
+  for (size_t i = 1; i < n; ++i) (w.x[i] > w.x[i - 1] ? ups : downs) += w.x[i] != w.x[i - 1];
+  const bool accumulates = downs == 0 && ups >= 8;
+  bool sustained = j.p_late < o.late_alpha && late_growth >= o.late_share * j.growth &&
+                   late_growth >= (accumulates ? floor / 2 : floor);
 
   if (!p.cooldown.x.empty() && j.growth > 0) {
     const auto& c = p.cooldown.x;
@@ -148,7 +196,8 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   }
   bool kept = std::isnan(j.returned) || j.returned < o.returned_max;
 
-  double g = j.growth > 0 ? 1 - std::exp(-j.growth / floor) : 0;
+  auto g_of = [](double growth, double fl) { return growth > 0 ? 1 - std::exp(-growth / fl) : 0; };
+  double g = g_of(j.growth, floor);
   double r = std::isnan(j.returned) ? 0.8 : std::clamp(1 - std::max(0.0, j.returned), 0.0, 1.0);
   double leak_confidence = (1 - j.p_load) * (1 - j.p_late) * g * r;
   j.worth_showing = j.growth >= floor;
@@ -159,7 +208,27 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
     j.confidence = v == Verdict::kLeak ? leak_confidence : 1 - leak_confidence;
     return j;
   };
+  if (double g = steady_growth(series, p, floor, o); g > 0) {
+    j.steady = true;
+    j.growth = g;
+    j.start_level = first_level(p.baseline);
+    j.end_level = last_level(p.cooldown);
+    j.load_s = p.cooldown.t.back() - p.baseline.t.front();
+    j.worth_showing = true;
+    leak_confidence = (1 - j.p_load) * g_of(g, floor) * 0.9;
+    return decide(Verdict::kLeak,
+                  "grew in baseline, under load and in cooldown alike: not driven by the load");
+  }
   if (j.growth < floor) return decide(Verdict::kNoLeak, "within the noise floor");
+  const bool rank_test_weak = n < o.min_points || mk.p >= o.alpha;
+  if (series.exact && rank_test_weak && !p.cooldown.x.empty() && kept && n >= 3 &&
+      j.growth >= o.exact_floors * floor && late_growth >= floor &&
+      late_growth >= o.late_share * j.growth) {
+    leak_confidence = g_of(j.growth, floor) * r;
+    return decide(Verdict::kLeak,
+                  "an exact count: rose under load, still rising at its end, and did not come "
+                  "back in cooldown");
+  }
   if (n < o.min_points && kept)
     return decide(Verdict::kInconclusive, "too few snapshots under load to tell a trend");
   if (mk.p >= o.alpha) return decide(Verdict::kNoLeak, "no consistent trend under load");

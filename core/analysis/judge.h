@@ -17,6 +17,7 @@ struct JudgeOptions {
   double late_share = 0.25;   // the second half must carry at least this share of the growth
   double returned_max = 0.5;  // a cooldown that gives back more than this share is "came back"
   size_t min_points = 8;      // fewer snapshots under load: inconclusive at best
+  double exact_floors = 10;   // an exact count that rose this many floors needs no rank test
 };
 
 // The smallest growth of a series that noise alone is unlikely to produce, in the signal's
@@ -29,6 +30,7 @@ struct SeriesView {
   std::span<const double> t;
   std::span<const double> x;
   std::span<const Phase> phase;
+  bool exact = false;  // a count with no sampling noise (threads, fds, goroutines, metric series)
 };
 
 struct Judgement {
@@ -42,9 +44,10 @@ struct Judgement {
   double returned = NAN;       // share of the growth given back in cooldown; NaN: no cooldown
   double start_level = 0;
   double end_level = 0;
-  double load_s = 0;   // duration of the load window
-  bool watch = false;  // no baseline and no cooldown: the whole series was the window
-  std::string reason;  // the clause after the figures: "did not come back in cooldown"
+  double load_s = 0;    // duration of the load window
+  bool watch = false;   // no baseline and no cooldown: the whole series was the window
+  bool steady = false;  // judged over the whole run: it grew in baseline and cooldown too
+  std::string reason;   // the clause after the figures: "did not come back in cooldown"
 };
 
 Judgement judge(const SeriesView& series, double floor, const JudgeOptions& options = {});

@@ -232,3 +232,58 @@ TEST(SiteSeriesBuilder, OneHelperCalledFromTwoFunctionsIsTwoSites) {
 
 }  // namespace
 }  // namespace leakscope::analysis
+
+namespace leakscope::analysis {
+namespace {
+
+// Issue 17, item 2: Go served Period 524288 though 16 KiB was asked. A site that grew 3 MiB (six
+// samples) and kept it is under the floor at 512 KiB, so it cannot be "no leak": inconclusive,
+// with the advice, and the run says what the period implies.
+TEST(Analyze, CoarserRateThanAskedMakesUnseenGrowthInconclusive) {
+  RunSeries r = make_run();
+  r.sampling_rate = 512 * 1024;
+  r.requested_rate = 16 * 1024;
+  SiteSeriesBuilder b(r.t_s.size());
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    double level = i < 5 ? 0 : i < 25 ? (i % 2 ? 3 : 2) * kMiB : 3 * kMiB;  // jumpy, kept
+    b.add(i, Signal::kHeap, {fn("runtime.mallocgc"), fn("main.handle"), fn("main.main")}, level);
+  }
+  r.sites = b.finish();
+  Analysis a = analyze(r);
+  ASSERT_FALSE(a.findings.empty());
+  EXPECT_EQ(a.findings[0].site.function, "main.handle");
+  EXPECT_EQ(a.findings[0].verdict, Verdict::kInconclusive);
+  EXPECT_NE(a.findings[0].evidence.find("runtime.MemProfileRate"), std::string::npos);
+  EXPECT_EQ(a.verdict, Verdict::kInconclusive);
+  bool noted = std::any_of(a.notes.begin(), a.notes.end(), [](const std::string& n) {
+    return n.find("samples every 512 KiB (asked: 16 KiB)") != std::string::npos;
+  });
+  EXPECT_TRUE(noted);
+  r.requested_rate = 512 * 1024;  // the rate asked: the user chose it, the rule is the usual one
+  EXPECT_EQ(analyze(r).verdict, Verdict::kNoLeak);
+}
+
+// Rounds replay the same requests: a family keyed by raw path rises through round 1 (3 s of
+// load here) and then stays flat; a family of routes fills at once. The first is a leak.
+TEST(Analyze, CountKeyedByTheInputIsALeakOnTheFirstRound) {
+  RunSeries r = make_run();
+  r.first_round_end_s = 8;
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    double in_round1 = std::clamp(static_cast<double>(i) - 5, 0.0, 3.0);
+    r.metric_families["by_path_total"].push_back(1000 * in_round1);
+    r.metric_families["by_route_total"].push_back(i < 5 ? 0 : 12);
+  }
+  Analysis a = analyze(r);
+  auto verdict_of = [&](const std::string& name) {
+    for (const Finding& f : a.findings)
+      if (f.metric == name) return f.verdict;
+    return Verdict::kNoLeak;
+  };
+  EXPECT_EQ(verdict_of("by_path_total"), Verdict::kLeak);
+  EXPECT_EQ(verdict_of("by_route_total"), Verdict::kNoLeak);
+  r.first_round_end_s.reset();  // one long round: a family that filled early and stayed
+  EXPECT_EQ(analyze(r).verdict, Verdict::kNoLeak);
+}
+
+}  // namespace
+}  // namespace leakscope::analysis

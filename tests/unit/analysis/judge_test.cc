@@ -18,18 +18,22 @@ constexpr double kKiB = 1024;
 struct SynthRun {
   std::vector<double> t;
   std::vector<Phase> phase;
-  SynthRun(int base, int load, int cool) {
+  // `load_dt`: seconds between load snapshots (run snapshots faster under load).
+  SynthRun(int base, int load, int cool, double load_dt = 1) {
+    double now = 0;
     for (int i = 0; i < base + load + cool; ++i) {
-      t.push_back(i);
+      t.push_back(now);
       phase.push_back(i < base          ? Phase::kBaseline
                       : i < base + load ? Phase::kLoad
                                         : Phase::kCooldown);
+      now += phase.back() == Phase::kLoad ? load_dt : 1;
     }
   }
   Judgement judge_series(const std::vector<double>& x, Signal s, double rate) const {
     double level = 0;
     for (double v : x) level = std::max(level, v);
-    return judge(SeriesView{t, x, phase}, noise_floor(s, level, x.front(), rate));
+    bool exact = s != Signal::kHeap && s != Signal::kMmap && s != Signal::kRss;
+    return judge(SeriesView{t, x, phase, exact}, noise_floor(s, level, x.front(), rate));
   }
 };
 
@@ -206,6 +210,142 @@ TEST(Judge, WatchWithoutCooldownJudgesOnTrend) {
   Judgement j = run.judge_series(x, Signal::kGoroutines, 0);
   EXPECT_EQ(j.verdict, Verdict::kLeak);
   EXPECT_EQ(j.reason, "still growing at the end");
+}
+
+// ---- short loads (issue 11): snapshots every 0.2 s under load, rounds, exact counts ----------
+
+TEST(Judge, ShortLoadExactCountIsALeak) {
+  // A metric family from 0 to 20,000 series over a 5.5 s load at one snapshot a second: 7 points,
+  // where Mann-Kendall's best p is 0.0013 (over the rule's 0.001). It is an exact count that rose
+  // 5,000 floors, still rose at the end, and stayed: a leak.
+  SynthRun run(5, 6, 10);
+  std::vector<double> x;
+  double n = 0;
+  for (Phase ph : run.phase) x.push_back(ph == Phase::kLoad ? (n += 3400) : n);
+  Judgement j = run.judge_series(x, Signal::kMetrics, 0);
+  EXPECT_EQ(j.verdict, Verdict::kLeak) << j.reason;
+  EXPECT_GT(j.p_load, 1e-3);  // the rank test alone could not have said so
+}
+
+TEST(Judge, ShortLoadExactCountThatFillsOrComesBackIsNotALeak) {
+  SynthRun run(5, 6, 10);
+  std::vector<double> in_flight, bounded;
+  int k = 0;
+  for (Phase ph : run.phase) {
+    in_flight.push_back(ph == Phase::kLoad ? 10 + 40.0 * ++k : 10);  // connections, closed after
+    bounded.push_back(ph == Phase::kBaseline ? 0 : 120);             // routes: filled at once
+  }
+  EXPECT_NE(run.judge_series(in_flight, Signal::kFds, 0).verdict, Verdict::kLeak);
+  EXPECT_NE(run.judge_series(bounded, Signal::kMetrics, 0).verdict, Verdict::kLeak);
+}
+
+TEST(Judge, ShortLoadOfSampledHeapStaysInconclusiveWithoutPoints) {
+  // A sampled series gets no such shortcut: 4 points under load is inconclusive (rounds and
+  // faster snapshots are what give it points).
+  SynthRun run(5, 4, 5);
+  std::mt19937_64 rng(3);
+  std::vector<double> x = leak_series(rng, run, 5000, kKiB, 16 * kKiB, 0);
+  EXPECT_EQ(run.judge_series(x, Signal::kHeap, 16 * kKiB).verdict, Verdict::kInconclusive);
+}
+
+// A background thread appending 512 B every 10 ms (51 KiB/s) from start to exit, whatever the
+// load does: 5 s baseline, a 2 s load at 0.2 s, 10 s cooldown, sampled at 16 KiB.
+std::vector<double> history_series(std::mt19937_64& rng, const SynthRun& run, double per_s) {
+  double size = 512, rate = 16 * kKiB, p = 1 - std::exp(-size / rate);
+  std::vector<double> x;
+  double live = 0, last_t = 0;
+  for (double t : run.t) {
+    std::binomial_distribution<int64_t> b(static_cast<int64_t>(per_s * (t - last_t)), p);
+    live += static_cast<double>(b(rng)) * size / p;
+    last_t = t;
+    x.push_back(live);
+  }
+  return x;
+}
+
+TEST(Judge, GrowthThatDoesNotFollowTheLoadIsALeak) {
+  // Measured over 1,000 seeds: found in 995 (the misses: a baseline of 5 points whose few samples
+  // tie too often to rise at 0.1). Over 100 seeds that is 99.5 +- 0.7; the bound 95 is 6 sigma
+  // below, so the test fails only if the rule got worse.
+  SynthRun run(5, 10, 10, 0.2);
+  int found = 0;
+  for (int seed = 0; seed < 100; ++seed) {
+    std::mt19937_64 rng(seed);
+    Judgement j = run.judge_series(history_series(rng, run, 100), Signal::kHeap, 16 * kKiB);
+    found += j.verdict == Verdict::kLeak && j.steady;
+  }
+  EXPECT_GE(found, 95);
+}
+
+TEST(Judge, AccumulatingSeriesInAShortWatchIsALeak) {
+  // The history above under a 15 s watch (one snapshot a second, no phases): it grows about 1.5
+  // floors in all, so its second half carries less than a whole floor; but it never steps down,
+  // which a turning ring's random walk does as often as up. Measured over 1,000 seeds: found in
+  // 984 (406 when a whole floor was asked of it). Over 100 seeds that is 98.4 +- 1.3; the bound
+  // 90 is 6 sigma below.
+  SynthRun run(0, 15, 0);
+  for (Phase& p : run.phase) p = Phase::kWatch;
+  int found = 0;
+  for (int seed = 0; seed < 100; ++seed) {
+    std::mt19937_64 rng(seed);
+    found += run.judge_series(history_series(rng, run, 60), Signal::kHeap, 16 * kKiB).verdict ==
+             Verdict::kLeak;
+  }
+  EXPECT_GE(found, 90);
+}
+
+TEST(Judge, WorkThatLandsAfterTheLoadIsNotASteadyLeak) {
+  // Flat baseline, a rise under load, a little more early in cooldown (deferred work), then flat
+  // and slowly given back: not a leak of any kind (it did not grow while idle before the load).
+  SynthRun run(5, 10, 10, 0.2);
+  std::vector<double> x;
+  for (size_t i = 0; i < run.t.size(); ++i) {
+    double v = 1e6;
+    if (run.phase[i] == Phase::kLoad) v += 1e5 * static_cast<double>(i - 4);
+    if (run.phase[i] == Phase::kCooldown)
+      v = 2e6 + (i < 18 ? 1e5 * static_cast<double>(i - 14) : 3e5);
+    x.push_back(v);
+  }
+  Judgement j = run.judge_series(x, Signal::kHeap, 16 * kKiB);
+  EXPECT_FALSE(j.steady);
+}
+
+TEST(Judge, RoundsOfAShortLoadFindTheLeakAndPassTheCache) {
+  // A 2 s load of 4,000 requests run five times at 0.2 s (50 load points): a leak of 1 KiB per
+  // request on 2 MiB of churn, and a cache of 4 MiB filled in the first round. Measured over
+  // 1,000 seeds at 16 KiB: leak found in 1,000, cache flagged in 0 (docs/analysis.md). Asserted
+  // on 200 each: any miss or false alarm is a regression, not chance.
+  SynthRun run(5, 50, 10, 0.2);
+  int found = 0, cache_flagged = 0;
+  for (int seed = 0; seed < 200; ++seed) {
+    std::mt19937_64 rng(7000 + seed);
+    std::vector<double> leak = leak_series(rng, run, 400, kKiB, 16 * kKiB, 0);
+    std::vector<double> cache = leak_series(rng, run, 400, kKiB, 16 * kKiB, 0);
+    for (size_t i = 15; i < cache.size(); ++i) cache[i] = cache[14];  // full after round 1
+    for (size_t i = 0; i < leak.size(); ++i) {
+      leak[i] += sample_live(rng, 2048, kKiB, 16 * kKiB);
+      cache[i] += sample_live(rng, 2048, kKiB, 16 * kKiB);
+    }
+    found += run.judge_series(leak, Signal::kHeap, 16 * kKiB).verdict == Verdict::kLeak;
+    cache_flagged += run.judge_series(cache, Signal::kHeap, 16 * kKiB).verdict == Verdict::kLeak;
+  }
+  EXPECT_EQ(found, 200);
+  EXPECT_EQ(cache_flagged, 0);
+}
+
+TEST(Judge, FastSnapshotsOfChurnAreNotALeak) {
+  // The churning site of NoFalsePositivesOnChurningSites, snapshotted every 0.2 s over a 10 s
+  // load (50 points) at 16 KiB. Measured over 20,000 seeds: 0 flagged. A correct rule gives 0
+  // here; allowing 1 keeps the test's own false-failure rate below 1e-6.
+  SynthRun run(5, 50, 10, 0.2);
+  int leaks = 0;
+  for (int seed = 0; seed < 2000; ++seed) {
+    std::mt19937_64 rng(90000 + seed);
+    std::vector<double> x;
+    for (size_t i = 0; i < run.t.size(); ++i) x.push_back(sample_live(rng, 4096, kKiB, 16 * kKiB));
+    leaks += run.judge_series(x, Signal::kHeap, 16 * kKiB).verdict == Verdict::kLeak;
+  }
+  EXPECT_LE(leaks, 1);
 }
 
 TEST(NoiseFloor, ScalesWithSamplingRate) {
