@@ -45,8 +45,9 @@ inline double fast_exp_neg(double x) {
 // Go's unbiasing weight for one sampled object of `size` bytes at mean sampling distance
 // `rate` (runtime/pprof scaleHeapSample): an object of size S is sampled with probability
 // 1 - exp(-S / rate), so it stands for 1 / (1 - exp(-S / rate)) objects. Rate 1: weight 1.
+// Objects of `rate` bytes or more are always sampled (sampler.h), so they stand for themselves.
 inline double sample_weight(int64_t size, int64_t rate) {
-  if (rate <= 1) return 1;
+  if (rate <= 1 || size >= rate) return 1;
   if (size <= 0) size = 1;
   double p = 1 - fast_exp_neg(-static_cast<double>(size) / static_cast<double>(rate));
   return p > 0 ? 1 / p : 1;

@@ -160,6 +160,8 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
 
 namespace leakscope::agent {
 
+constinit thread_local CountdownRest t_rest __attribute__((tls_model("initial-exec"))) = {};
+
 void seed_thread_rng(ThreadState& t) {
   // Distinct per thread and per process: the TLS block's address and the time.
   struct timespec ts;

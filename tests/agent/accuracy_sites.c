@@ -18,11 +18,13 @@
 
 #define KEEP_4K_COUNT (40 * 1024 / 4)
 #define KEEP_256_COUNT (8 * 1024 * 1024 / 256)
+#define KEEP_1M_COUNT 8
 #define CHURN_BLOCK (64 * 1024)
 #define CHURN_COUNT (1024 * 1024 * 1024 / CHURN_BLOCK)
 
 static void* kept_4k[KEEP_4K_COUNT];
 static void* kept_256[KEEP_256_COUNT];
+static void* kept_1m[KEEP_1M_COUNT];
 
 __attribute__((noinline)) void site_keep_4k(void) {
   for (int i = 0; i < KEEP_4K_COUNT; ++i) kept_4k[i] = malloc(4096);
@@ -31,6 +33,11 @@ __attribute__((noinline)) void site_keep_4k(void) {
 
 __attribute__((noinline)) void site_keep_256(void) {
   for (int i = 0; i < KEEP_256_COUNT; ++i) kept_256[i] = malloc(256);
+  __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void site_keep_1m(void) {
+  for (int i = 0; i < KEEP_1M_COUNT; ++i) kept_1m[i] = malloc(1 << 20);
   __asm__ volatile("" ::: "memory");
 }
 
@@ -58,6 +65,7 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= rounds; ++round) {
     site_keep_4k();
     site_keep_256();
+    site_keep_1m();
     site_churn_1g();
     raise(signo);
     for (int waited = 0; !dump_exists(dir, round); ++waited) {
@@ -69,6 +77,7 @@ int main(int argc, char** argv) {
     }
     for (int i = 0; i < KEEP_4K_COUNT; ++i) free(kept_4k[i]);
     for (int i = 0; i < KEEP_256_COUNT; ++i) free(kept_256[i]);
+    for (int i = 0; i < KEEP_1M_COUNT; ++i) free(kept_1m[i]);
   }
   return 0;
 }
