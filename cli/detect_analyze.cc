@@ -128,7 +128,8 @@ Collected collect(const Session& session, bool go_runtime) {
       sites.mark_present(i, signal);
       for (const Sample& smp : p.samples)
         if (*idx < smp.values.size() && smp.values[*idx] != 0)
-          sites.add(i, signal, frames_of(p, smp), static_cast<double>(smp.values[*idx]));
+          sites.add(i, signal, frames_of(p, smp), static_cast<double>(smp.values[*idx]),
+                    smp.labels);
       std::optional<double> total = total_of(p, *idx);
       static const std::map<Signal, const char*> kKeys = {{Signal::kHeap, "heap_inuse_bytes"},
                                                           {Signal::kMmap, "mmap_bytes"},

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/analysis/patterns.h"
 #include "core/analysis/sites.h"
 #include "core/analysis/trend.h"
 
@@ -71,14 +72,7 @@ Judgement judge_values(const RunSeries& run, const std::vector<double>& v, doubl
   return judge(SeriesView{run.t_s, v, run.phase}, floor, o);
 }
 
-std::string retention_advice(bool go) {
-  if (go)
-    return "Go returns freed heap to the OS lazily: GOMEMLIMIT or a lower GOGC bound it, "
-           "debug.FreeOSMemory() returns it now";
-  return "the allocator kept freed pages: with glibc set MALLOC_TRIM_THRESHOLD_ (e.g. 131072) or "
-         "call malloc_trim(0) after bursts, and MALLOC_ARENA_MAX=2 to cap per-thread arenas; with "
-         "jemalloc lower dirty_decay_ms (MALLOC_CONF=dirty_decay_ms:1000)";
-}
+std::string retention_advice(bool go) { return allocator_retention_fix(go); }
 
 // RSS against the live heap: retention, an unexplained rise, or nothing to say.
 void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
@@ -229,6 +223,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   judge_metrics(run, o, out);
   if (run.sites.empty()) out.notes.push_back("no stacks: /proc figures only");
   add_forecasts(run, out.findings);
+  match_patterns(run, out.findings);
   apply_suppressions(o.suppressions, out.findings);
 
   std::stable_sort(out.findings.begin(), out.findings.end(),
@@ -255,8 +250,8 @@ void SiteSeriesBuilder::mark_present(size_t i, Signal signal) {
   if (i < snapshots_) p[i] = true;
 }
 
-void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack,
-                            double value) {
+void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
+                            const std::vector<Label>& labels) {
   if (i >= snapshots_) return;
   mark_present(i, signal);
   size_t at = site_index(stack);
@@ -270,6 +265,12 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
     s.series.values.assign(snapshots_, 0.0);
   }
   s.series.values[i] += value;
+  if (i > s.labels_snapshot) s.series.labels.clear();
+  if (i >= s.labels_snapshot) {
+    s.labels_snapshot = i;
+    for (const Label& l : labels)
+      if (!l.str.empty()) s.series.labels[l.key][l.str] += value;
+  }
   if (s.best_value < 0 || i > s.best_snapshot || (i == s.best_snapshot && value > s.best_value)) {
     s.best_snapshot = i;
     s.best_value = value;

@@ -24,6 +24,9 @@ struct SiteSeries {
   std::vector<Frame> stack;  // a representative stack, leaf first
   size_t site = 0;           // index of the site frame in stack
   std::vector<double> values;
+  // The samples' labels at the latest snapshot the site was seen in (fds: kind, path, peer;
+  // threads: state): key -> value -> summed sample value. For the pattern catalogue.
+  std::map<std::string, std::map<std::string, double>> labels;
 };
 
 struct RunSeries {
@@ -64,7 +67,8 @@ class SiteSeriesBuilder {
   explicit SiteSeriesBuilder(size_t snapshots) : snapshots_(snapshots) {}
   // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
   void mark_present(size_t i, Signal signal);
-  void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value);
+  void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
+           const std::vector<Label>& labels = {});
   std::vector<SiteSeries> finish() const;
 
  private:
@@ -72,6 +76,7 @@ class SiteSeriesBuilder {
     SiteSeries series;
     size_t best_snapshot = 0;
     double best_value = -1;
+    size_t labels_snapshot = 0;  // the snapshot series.labels describe
   };
   size_t snapshots_;
   std::map<std::pair<Signal, std::string>, Site> sites_;
