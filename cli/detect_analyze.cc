@@ -84,6 +84,10 @@ void collect_metrics(const Session& session, Collected& c) {
       auto it = s.metrics->find(name);
       values.push_back(it == s.metrics->end() ? 0.0 : static_cast<double>(it->second));
     }
+  if (const MetricsScraper* m = session.metrics_scraper())
+    for (const auto& [family, labels] : m->last_labels())
+      for (const metrics::LabelValues& l : labels)
+        c.run.metric_labels[family].push_back({l.name, l.values, l.examples});
   std::string url = session.metrics_url();
   if (url.empty() || scraped == snaps.size()) return;
   std::string first_error;

@@ -29,6 +29,13 @@ struct SiteSeries {
   std::map<std::string, std::map<std::string, double>> labels;
 };
 
+// One label of a metric family at the last scrape: how many distinct values it took, a few of them.
+struct MetricLabel {
+  std::string name;
+  int64_t values = 0;
+  std::vector<std::string> examples = {};
+};
+
 struct RunSeries {
   std::vector<double> t_s;   // seconds since the first snapshot
   std::vector<Phase> phase;  // one per snapshot
@@ -40,6 +47,7 @@ struct RunSeries {
   // The target's own metrics (--metrics): per family name, its number of series at each
   // snapshot (NaN where the scrape failed, 0 where the family was not exposed yet).
   std::map<std::string, std::vector<double>> metric_families;
+  std::map<std::string, std::vector<MetricLabel>> metric_labels;  // per family, the last scrape's
   std::optional<double> limit_bytes;
   bool go_runtime = false;  // the target is a Go program (retention advice differs)
 };

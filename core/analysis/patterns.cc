@@ -7,6 +7,7 @@
 #include "core/analysis/patterns.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <string_view>
@@ -269,6 +270,8 @@ constexpr std::string_view kSocketCalls[] = {"socket", "connect", "accept"};
 constexpr std::string_view kFileCalls[] = {"open",    "fopen",      "creat",
                                            "os.Open", "File::open", "OpenOptions"};
 constexpr std::string_view kPipeCalls[] = {"pipe"};
+// The agent's wait label: system calls of I/O, where a thread waits for a peer.
+constexpr std::string_view kIoWaits[] = {"read", "recv", "poll", "select", "connect"};
 
 // The kind of a descriptor site: its `kind` label, else the call at the leaf of its stack.
 std::string fd_kind(const Finding& f, const SiteSeries* s, Dominant* d) {
@@ -317,13 +320,20 @@ std::optional<Pattern> native_threads(const Finding& f, const Context& c) {
     return make_pattern("thread-not-joined",
                         n + "; " + count_of(state.count) + " of " + count_of(state.total) +
                             " have exited and were never joined (label state=exited-unjoined)");
+  Dominant wait = dominant(s, "wait");
+  bool waits = !wait.value.empty() && wait.count * 2 >= wait.total;
+  std::string in = waits ? "; " + count_of(wait.count) + " of " + count_of(wait.total) +
+                               " wait in " + wait.value + " (label wait=" + wait.value + ")"
+                         : "";
+  if (waits && has_any(wait.value, kIoWaits))
+    return make_pattern("call-no-timeout", n + " stay alive" + in);
   Dominant peer;
   if (const Finding* sockets = socket_leak_in(c, f.site.function, &peer))
-    return make_pattern("call-no-timeout", n + " stay alive, and the same function leaks +" +
-                                               count_of(sockets->growth) + " sockets" +
-                                               peer_clause(peer));
+    return make_pattern("call-no-timeout",
+                        n + " stay alive" + in + ", and the same function leaks +" +
+                            count_of(sockets->growth) + " sockets" + peer_clause(peer));
   std::string state_text = state.value.empty() ? "" : " (label state=" + state.value + ")";
-  return make_pattern("thread-parked", n + " stay alive" + state_text +
+  return make_pattern("thread-parked", n + " stay alive" + state_text + in +
                                            " and their count never came down in cooldown");
 }
 
@@ -382,6 +392,22 @@ constexpr std::string_view kSharedPtr[] = {"std::_Sp_counted_ptr_inplace", "std:
 constexpr std::string_view kNativeOpen[] = {"fopen", "std::basic_filebuf", "std::basic_ifstream",
                                             "std::basic_ofstream"};
 
+// Descriptors counted from /proc (no stacks) while the heap of a function that opens files grows.
+std::optional<Pattern> proc_fds_files(const Finding& f, const Context& c) {
+  if (f.kind != Signal::kFds || !f.stack.empty()) return std::nullopt;
+  for (const Finding& g : c.findings) {
+    if (!is_leak(g) || g.kind != Signal::kHeap || g.site.function.empty()) continue;
+    Hit h = find_in_function(c, g.kind, g.site.function, kGoOpen, false);
+    if (h.function.empty()) h = find_in_function(c, g.kind, g.site.function, kNativeOpen, true);
+    if (h.function.empty()) continue;
+    return make_pattern("file-not-closed", "descriptors (from /proc, no stacks) grew by " +
+                                               count_of(f.growth) + " while the heap of " +
+                                               g.site.function + ", which calls " + h.function +
+                                               ", grew and stayed");
+  }
+  return std::nullopt;
+}
+
 // Memory made in the function whose threads or goroutines never end: what they hold.
 std::optional<Pattern> held_by_threads(const Finding& f, const Context& c) {
   if (f.kind != Signal::kHeap && f.kind != Signal::kMmap) return std::nullopt;
@@ -419,11 +445,39 @@ std::optional<Pattern> heap_frames(const Finding& f, const Context& c) {
   return std::nullopt;
 }
 
-std::optional<Pattern> metric_labels(const Finding& f, const Context&) {
+// What the values of a label look like, from a few of them.
+std::string looks_like(const MetricLabel& l) {
+  auto all = [&](auto pred) {
+    return !l.examples.empty() && std::all_of(l.examples.begin(), l.examples.end(), pred);
+  };
+  if (all([](const std::string& v) { return v.find('?') != std::string::npos; }))
+    return "raw paths with their query strings";
+  if (all([](const std::string& v) { return !v.empty() && v[0] == '/'; })) return "raw paths";
+  if (all([](const std::string& v) {
+        return v.size() >= 4 && std::all_of(v.begin(), v.end(), [](char ch) {
+                 return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-';
+               });
+      }))
+    return "ids";
+  return "values that grow with traffic";
+}
+
+std::optional<Pattern> metric_labels(const Finding& f, const Context& c) {
   if (f.kind != Signal::kMetrics) return std::nullopt;
   std::string e = "metric family " + f.metric + " gained " + count_of(f.growth) +
                   " series under load (" + human(f.growth_per_s, "series") +
-                  "/s) and no series went away";
+                  "/s) and none went away";
+  auto it = c.run.metric_labels.find(f.metric);
+  const MetricLabel* top = nullptr;
+  if (it != c.run.metric_labels.end())
+    for (const MetricLabel& l : it->second)
+      if (top == nullptr || l.values > top->values) top = &l;
+  if (top != nullptr && top->values > 1) {
+    std::string examples;
+    for (const std::string& v : top->examples) examples += (examples.empty() ? "" : ", ") + v;
+    e += "; its label " + top->name + " took " + count_of(static_cast<double>(top->values)) +
+         " values at the last scrape, " + looks_like(*top) + " (" + examples + ")";
+  }
   return make_pattern("metric-label-unbounded", e);
 }
 
@@ -487,7 +541,8 @@ std::optional<Pattern> not_a_leak(const Finding& f, const Context& c) {
 // Pass 1: evidence of the finding's own. Pass 2: evidence borrowed from pass 1's findings.
 constexpr Matcher kOwn[] = {go_http_goroutines, go_goroutine_wait, native_threads, metric_labels,
                             not_a_leak};
-constexpr Matcher kBorrowed[] = {held_by_threads, go_http_borrowed, native_fds, heap_frames};
+constexpr Matcher kBorrowed[] = {held_by_threads, go_http_borrowed, native_fds, proc_fds_files,
+                                 heap_frames};
 
 bool run_matchers(Finding& f, const Context& c, std::span<const Matcher> matchers) {
   for (Matcher m : matchers) {

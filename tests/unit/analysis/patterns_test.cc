@@ -159,7 +159,11 @@ TEST(Patterns, NativeThreadsByStateAndBySocketsOfTheSameFunction) {
       {Signal::kThreads,
        {fn("pthread_create"), fn("leak_hanging_thread", 5)},
        leaks(10),
-       {label("state", "running")}},
+       {label("state", "running"), label("wait", "nanosleep")}},
+      {Signal::kThreads,
+       {fn("pthread_create"), fn("leak_reader", 5)},
+       leaks(10),
+       {label("state", "running"), label("wait", "recvfrom")}},
       {Signal::kThreads,
        {fn("pthread_create"), fn("leak_unjoined", 5)},
        leaks(10),
@@ -176,6 +180,9 @@ TEST(Patterns, NativeThreadsByStateAndBySocketsOfTheSameFunction) {
   });
   Analysis a = analyze(r);
   EXPECT_EQ(pattern_of(a, Signal::kThreads, "leak_hanging_thread"), "thread-parked");
+  EXPECT_NE(find(a, Signal::kThreads, "leak_hanging_thread")->pattern.evidence.find("nanosleep"),
+            std::string::npos);
+  EXPECT_EQ(pattern_of(a, Signal::kThreads, "leak_reader"), "call-no-timeout");
   EXPECT_EQ(pattern_of(a, Signal::kThreads, "leak_unjoined"), "thread-not-joined");
   EXPECT_EQ(pattern_of(a, Signal::kThreads, "leak_fanout"), "call-no-timeout");
   EXPECT_EQ(pattern_of(a, Signal::kFds, "leak_fanout"), "call-no-timeout");
@@ -210,6 +217,20 @@ TEST(Patterns, DescriptorsByKindPathAndPeer) {
   EXPECT_EQ(pattern_of(a, Signal::kFds, "leak_pipe"), "pipe-not-closed");
   EXPECT_EQ(pattern_of(a, Signal::kFds, "leak_eventfd"), "fd-not-closed");
   EXPECT_EQ(pattern_of(a, Signal::kFds, "leak_fopen"), "file-not-closed");
+}
+
+TEST(Patterns, GoDescriptorsFromProcFollowTheFilesOnTheHeap) {
+  RunSeries r = run_of({{Signal::kHeap,
+                         {fn("runtime.mallocgc"), fn("os.newFile"), fn("os.openFileNolog"),
+                          fn("os.OpenFile"), fn("os.Open"), fn("main.keepFiles", 4)},
+                         leaks(40 * kKiB)}},
+                       true);
+  r.totals[Signal::kFds] = std::vector<double>(r.t_s.size());
+  for (size_t i = 0; i < r.t_s.size(); ++i) r.totals[Signal::kFds][i] = 10 + load_s(i) * 20;
+  Analysis a = analyze(r);
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "main.keepFiles"), "file-not-closed");
+  EXPECT_EQ(pattern_of(a, Signal::kFds, ""), "file-not-closed");
+  EXPECT_NE(find(a, Signal::kFds, "")->pattern.evidence.find("main.keepFiles"), std::string::npos);
 }
 
 TEST(Patterns, ContainersSharedPtrAndNone) {
@@ -250,9 +271,16 @@ TEST(Patterns, MetricFamilies) {
   RunSeries r = make_run();
   for (size_t i = 0; i < r.t_s.size(); ++i)
     r.metric_families["by_path_total"].push_back(3 + 50 * load_s(i));
+  r.metric_labels["by_path_total"] = {{"code", 2, {"200", "500"}},
+                                      {"path", 1003, {"/a?id=1-1", "/a?id=1-2", "/b?id=2-1"}}};
   Analysis a = analyze(r);
   ASSERT_EQ(a.findings.size(), 1u);
   EXPECT_EQ(a.findings[0].pattern.id, "metric-label-unbounded");
+  EXPECT_NE(a.findings[0].pattern.evidence.find(
+                "its label path took 1003 values at the last scrape, raw paths with their query "
+                "strings (/a?id=1-1, /a?id=1-2, /b?id=2-1)"),
+            std::string::npos)
+      << a.findings[0].pattern.evidence;
   EXPECT_NE(a.findings[0].pattern.fix.find("route"), std::string::npos);
 }
 
