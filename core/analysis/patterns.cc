@@ -42,6 +42,29 @@ const Frame* find_frame(const std::vector<Frame>& stack, Needles needles,
   return nullptr;
 }
 
+// A C++ or Rust frame's name without template arguments, parameters and return type, for an
+// evidence sentence: "std::vector::_M_realloc_insert". Other names (Go's) as they are.
+std::string short_frame(const std::string& name) {
+  if (name.find('<') == std::string::npos && name.find(" [clone") == std::string::npos) return name;
+  std::string out;
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char ch = name[i];
+    if (ch == '<') ++depth;
+    if (depth == 0 && name.compare(i, 7, " [clone") == 0) break;
+    if (depth == 0 && ch == '(') {
+      if (name.compare(i, 21, "(anonymous namespace)") != 0) break;
+      out += "(anonymous namespace)";
+      i += 20;
+      continue;
+    }
+    if (depth == 0 && ch == ' ') out.clear();  // a return type before the name
+    if (depth == 0 && ch != ' ') out += ch;
+    if (ch == '>' && depth > 0) --depth;
+  }
+  return out.empty() ? name : out;
+}
+
 double last_of(const std::vector<double>& v) {
   for (auto it = v.rbegin(); it != v.rend(); ++it)
     if (!std::isnan(*it)) return *it;
@@ -100,7 +123,7 @@ Hit find_in_function(const Context& c, Signal signal, const std::string& fn, Nee
     const Frame* f = find_frame(s.stack, needles, inner ? s.site : std::string::npos);
     if (f == nullptr) continue;
     hit.value += v;
-    if (hit.function.empty()) hit.function = f->function;
+    if (hit.function.empty()) hit.function = short_frame(f->function);
   }
   return hit;
 }
