@@ -251,7 +251,7 @@ void SiteSeriesBuilder::mark_present(size_t i, Signal signal) {
 }
 
 void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
-                            const std::vector<Label>& labels) {
+                            const std::vector<Label>& labels, double objects) {
   if (i >= snapshots_) return;
   mark_present(i, signal);
   size_t at = site_index(stack);
@@ -265,9 +265,14 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
     s.series.values.assign(snapshots_, 0.0);
   }
   s.series.values[i] += value;
-  if (i > s.labels_snapshot) s.series.labels.clear();
+  if (i > s.labels_snapshot) {
+    s.series.labels.clear();
+    s.series.objects = NAN;
+  }
   if (i >= s.labels_snapshot) {
     s.labels_snapshot = i;
+    if (!std::isnan(objects))
+      s.series.objects = (std::isnan(s.series.objects) ? 0 : s.series.objects) + objects;
     for (const Label& l : labels)
       if (!l.str.empty()) s.series.labels[l.key][l.str] += value;
   }

@@ -6,6 +6,7 @@
 // suppressions and orders the findings. It knows nothing of processes, files or HTTP.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ struct SiteSeries {
   // The samples' labels at the latest snapshot the site was seen in (fds: kind, path, peer;
   // threads: state): key -> value -> summed sample value. For the pattern catalogue.
   std::map<std::string, std::map<std::string, double>> labels;
+  double objects = NAN;  // heap: in-use objects at the latest snapshot (NaN: not known)
 };
 
 // One label of a metric family at the last scrape: how many distinct values it took, a few of them.
@@ -75,8 +77,9 @@ class SiteSeriesBuilder {
   explicit SiteSeriesBuilder(size_t snapshots) : snapshots_(snapshots) {}
   // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
   void mark_present(size_t i, Signal signal);
+  // `objects`: the sample's in-use object count (heap), NaN when the profile has none.
   void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
-           const std::vector<Label>& labels = {});
+           const std::vector<Label>& labels = {}, double objects = NAN);
   std::vector<SiteSeries> finish() const;
 
  private:

@@ -165,6 +165,8 @@ constexpr std::string_view kHttpCall[] = {"net/http.(*Client).",
                                           "net/http.Get",
                                           "net/http.Post",
                                           "net/http.Head"};
+constexpr std::string_view kConnMade[] = {"net/http.(*Transport).dialConn",
+                                          "net/http.(*persistConn)."};
 constexpr std::string_view kIoWait[] = {"net/http.(*persistConn).roundTrip",
                                         "internal/poll.runtime_pollWait", "net.(*conn).Read",
                                         "internal/poll.(*FD).Read"};
@@ -205,6 +207,8 @@ std::vector<std::string> http_callers(const Context& c) {
       it->first = std::max(it->first, rank);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a > b; });
+  if (!ranked.empty() && ranked[0].first >= 1e18)  // callers that leak themselves: only those
+    std::erase_if(ranked, [](const auto& r) { return r.first < 1e18; });
   std::vector<std::string> out;
   for (size_t i = 0; i < ranked.size() && i < 3; ++i) out.push_back(ranked[i].second);
   return out;
@@ -253,6 +257,12 @@ std::optional<Pattern> go_http_borrowed(const Finding& f, const Context& c) {
                             "stayed" +
                             made_by(c));
   }
+  if (f.kind == Signal::kHeap && conn_loop_goroutines(c) > 0 && find_frame(f.stack, kConnMade))
+    return make_pattern("http-body-not-closed",
+                        "made by " + find_frame(f.stack, kConnMade)->function +
+                            " (a client connection's own buffers), while +" +
+                            count_of(conn_loop_goroutines(c)) +
+                            " goroutines of net/http's client connections stayed" + made_by(c));
   if (f.kind == Signal::kHeap && conn_loop_goroutines(c) > 0) {
     Hit h = find_in_function(c, f.kind, f.site.function, kHttpCall, false);
     if (h.function.empty()) return std::nullopt;
@@ -431,6 +441,23 @@ std::optional<Pattern> proc_fds_files(const Finding& f, const Context& c) {
   return std::nullopt;
 }
 
+// The Go runtime's own memory for new goroutines (runtime.malg: the g and its stack), while
+// goroutines leak: their cost, with the pattern of the largest goroutine leak.
+std::optional<Pattern> goroutine_memory(const Finding& f, const Context& c) {
+  if (f.kind != Signal::kHeap || f.site.function != "runtime.malg") return std::nullopt;
+  const Finding* top = nullptr;
+  for (const Finding& g : c.findings)
+    if (is_leak(g) && g.kind == Signal::kGoroutines && is_leak_pattern(g.pattern.id) &&
+        (top == nullptr || g.growth > top->growth))
+      top = &g;
+  if (top == nullptr) return std::nullopt;
+  Pattern p = make_pattern(top->pattern.id, "");
+  p.evidence = "runtime.malg makes the runtime's record of each new goroutine, and +" +
+               count_of(top->growth) + " goroutines at " + name_of(*top) + " leak (" +
+               top->pattern.id + ")";
+  return p;
+}
+
 // Memory made in the function whose threads or goroutines never end: what they hold.
 std::optional<Pattern> held_by_threads(const Finding& f, const Context& c) {
   if (f.kind != Signal::kHeap && f.kind != Signal::kMmap) return std::nullopt;
@@ -440,6 +467,27 @@ std::optional<Pattern> held_by_threads(const Finding& f, const Context& c) {
   p.evidence = name_of(f) + " also leaks +" + count_of(t->growth) + " " + to_string(t->kind) +
                " (" + t->pattern.id + ": " + t->pattern.evidence + "): this is what they hold";
   return p;
+}
+
+// A site of function `fn` holding a few large objects whose bytes grew: an array appended to (a
+// slice's, vector's or hash map's backing store). Go's heap profiles hide the runtime frames that
+// made it (growslice, mapassign), so this is how a Go container shows.
+std::optional<std::string> growing_array(const Context& c, Signal signal, const std::string& fn) {
+  for (const SiteSeries& s : c.run.sites) {
+    if (s.signal != signal || site_function(s) != fn || !(s.objects > 0)) continue;
+    double first = NAN;
+    for (double v : s.values)
+      if (std::isnan(first) && !std::isnan(v)) first = v;
+    double bytes = last_of(s.values);
+    double n = std::max(1.0, std::round(s.objects));
+    if (n > 4 || bytes / n < 16 * 1024 || bytes - first < 16 * 1024 || bytes < 4 * first) continue;
+    const Frame& site = s.stack[s.site];
+    return fn + (site.line > 0 ? " line " + std::to_string(site.line) : std::string()) + " holds " +
+           count_of(n) + (n == 1 ? " object of " : " objects of ") + human(bytes, "bytes") +
+           " that grew from " + human(std::max(0.0, first), "bytes") +
+           ": an array appended to (a slice's, vector's or map's backing store)";
+  }
+  return std::nullopt;
 }
 
 std::optional<Pattern> heap_frames(const Finding& f, const Context& c) {
@@ -459,6 +507,8 @@ std::optional<Pattern> heap_frames(const Finding& f, const Context& c) {
   if (!h.function.empty())
     return make_pattern("container-growth",
                         on_stacks("grows a container:", h) + "; the memory did not come back");
+  if (auto array = growing_array(c, f.kind, fn))
+    return make_pattern("container-growth", *array + "; the memory did not come back");
   h = find_in_function(c, f.kind, fn, kSharedPtr, true);
   if (!h.function.empty() && h.share() >= 0.5)
     return make_pattern("shared-ptr-cycle",
@@ -564,8 +614,8 @@ std::optional<Pattern> not_a_leak(const Finding& f, const Context& c) {
 // Pass 1: evidence of the finding's own. Pass 2: evidence borrowed from pass 1's findings.
 constexpr Matcher kOwn[] = {go_http_goroutines, go_goroutine_wait, native_threads, metric_labels,
                             not_a_leak};
-constexpr Matcher kBorrowed[] = {held_by_threads, go_http_borrowed, native_fds, proc_fds_files,
-                                 heap_frames};
+constexpr Matcher kBorrowed[] = {held_by_threads, go_http_borrowed, goroutine_memory,
+                                 native_fds,      proc_fds_files,   heap_frames};
 
 bool run_matchers(Finding& f, const Context& c, std::span<const Matcher> matchers) {
   for (Matcher m : matchers) {

@@ -44,6 +44,7 @@ struct Site {
   std::vector<Frame> stack;
   std::function<double(size_t)> value;
   std::vector<Label> labels = {};
+  double objects = NAN;  // in-use objects at each snapshot, when the profile has them
 };
 
 RunSeries run_of(const std::vector<Site>& sites, bool go = false) {
@@ -51,7 +52,7 @@ RunSeries run_of(const std::vector<Site>& sites, bool go = false) {
   r.go_runtime = go;
   SiteSeriesBuilder b(r.t_s.size());
   for (size_t i = 0; i < r.t_s.size(); ++i)
-    for (const Site& s : sites) b.add(i, s.signal, s.stack, s.value(i), s.labels);
+    for (const Site& s : sites) b.add(i, s.signal, s.stack, s.value(i), s.labels, s.objects);
   r.sites = b.finish();
   return r;
 }
@@ -88,20 +89,26 @@ TEST(Patterns, CatalogueWordsExistForEveryId) {
 }
 
 TEST(Patterns, GoConnectionGoroutinesAreBodiesNotClosedAndNameTheCaller) {
-  RunSeries r = run_of({{Signal::kGoroutines,
-                         {fn("runtime.gopark"), fn("runtime.selectgo"), fn(kReadLoop)},
-                         leaks(20)},
-                        {Signal::kGoroutines,
-                         {fn("runtime.gopark"), fn("runtime.selectgo"), fn(kWriteLoop)},
-                         leaks(20)},
-                        {Signal::kHeap,
-                         {fn("runtime.mallocgc"), fn("net/http.NewRequestWithContext"),
-                          fn("net/http.Post"), fn("main.callBackend", 40), fn("main.handler")},
-                         leaks(40 * kKiB)},
-                        {Signal::kHeap,
-                         {fn("runtime.mallocgc"), fn("main.callBackend", 38), fn("main.handler")},
-                         leaks(40 * kKiB)}},
-                       true);
+  RunSeries r =
+      run_of({{Signal::kGoroutines,
+               {fn("runtime.gopark"), fn("runtime.selectgo"), fn(kReadLoop)},
+               leaks(20)},
+              {Signal::kGoroutines,
+               {fn("runtime.gopark"), fn("runtime.selectgo"), fn(kWriteLoop)},
+               leaks(20)},
+              {Signal::kHeap,
+               {fn("runtime.mallocgc"), fn("net/http.NewRequestWithContext"), fn("net/http.Post"),
+                fn("main.callBackend", 40), fn("main.handler")},
+               leaks(40 * kKiB)},
+              {Signal::kHeap,
+               {fn("runtime.mallocgc"), fn("main.callBackend", 38), fn("main.handler")},
+               leaks(40 * kKiB)},
+              {Signal::kHeap,
+               {fn("bufio.NewWriterSize"), fn("net/http.(*Transport).dialConn"),
+                fn("net/http.(*Transport).dialConnFor")},
+               leaks(80 * kKiB)},
+              {Signal::kHeap, {fn("runtime.malg"), fn("runtime.newproc1")}, leaks(80 * kKiB)}},
+             true);
   r.totals[Signal::kFds] = std::vector<double>(r.t_s.size());
   for (size_t i = 0; i < r.t_s.size(); ++i) r.totals[Signal::kFds][i] = 10 + load_s(i) * 20;
   Analysis a = analyze(r);
@@ -114,6 +121,9 @@ TEST(Patterns, GoConnectionGoroutinesAreBodiesNotClosedAndNameTheCaller) {
   // Both heap sites of the caller (the payload's line too) and the /proc descriptors.
   EXPECT_EQ(find(a, Signal::kHeap, "main.callBackend")->pattern.id, "http-body-not-closed");
   EXPECT_EQ(pattern_of(a, Signal::kFds, ""), "http-body-not-closed");
+  // The connections' own buffers, and the runtime's records of the goroutines.
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "bufio.NewWriterSize"), "http-body-not-closed");
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "runtime.malg"), "http-body-not-closed");
 }
 
 TEST(Patterns, GoroutineWaits) {
@@ -232,6 +242,28 @@ TEST(Patterns, GoDescriptorsFromProcFollowTheFilesOnTheHeap) {
   EXPECT_EQ(pattern_of(a, Signal::kHeap, "main.keepFiles"), "file-not-closed");
   EXPECT_EQ(pattern_of(a, Signal::kFds, ""), "file-not-closed");
   EXPECT_NE(find(a, Signal::kFds, "")->pattern.evidence.find("main.keepFiles"), std::string::npos);
+}
+
+// Go's heap profiles hide runtime.growslice: the slice's backing array is one large object on
+// the append's line, growing, beside the records on their own line.
+TEST(Patterns, GoSliceShowsAsOneGrowingObject) {
+  RunSeries r = run_of(
+      {{Signal::kHeap, {fn("main.keepRecords", 50), fn("main.handler")}, leaks(40 * kKiB), {}, 400},
+       {Signal::kHeap, {fn("main.keepRecords", 52), fn("main.handler")}, leaks(8 * kKiB), {}, 1},
+       // Per-request buffers of 64 KiB: many objects, no array.
+       {Signal::kHeap,
+        {fn("main.keepBuffers", 9), fn("main.handler")},
+        leaks(640 * kKiB),
+        {},
+        200}},
+      true);
+  Analysis a = analyze(r);
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "main.keepRecords"), "container-growth");
+  const Finding* f = find(a, Signal::kHeap, "main.keepRecords");
+  EXPECT_NE(f->pattern.evidence.find("main.keepRecords line 52 holds 1 object of 160 KiB"),
+            std::string::npos)
+      << f->pattern.evidence;
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "main.keepBuffers"), "none");
 }
 
 TEST(Patterns, ContainersSharedPtrAndNone) {
