@@ -268,11 +268,16 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
   if (i > s.labels_snapshot) {
     s.series.labels.clear();
     s.series.objects = NAN;
+    s.series.large_objects = s.series.large_bytes = 0;
   }
   if (i >= s.labels_snapshot) {
     s.labels_snapshot = i;
     if (!std::isnan(objects))
       s.series.objects = (std::isnan(s.series.objects) ? 0 : s.series.objects) + objects;
+    if (objects > 0 && value / objects >= 16 * 1024) {
+      s.series.large_objects += objects;
+      s.series.large_bytes += value;
+    }
     for (const Label& l : labels)
       if (!l.str.empty()) s.series.labels[l.key][l.str] += value;
   }

@@ -29,6 +29,9 @@ struct SiteSeries {
   // threads: state): key -> value -> summed sample value. For the pattern catalogue.
   std::map<std::string, std::map<std::string, double>> labels;
   double objects = NAN;  // heap: in-use objects at the latest snapshot (NaN: not known)
+  // ... of which in samples whose objects are 16 KiB or more on average (an array's backing store)
+  double large_objects = 0;
+  double large_bytes = 0;
 };
 
 // One label of a metric family at the last scrape: how many distinct values it took, a few of them.

@@ -474,13 +474,13 @@ std::optional<Pattern> held_by_threads(const Finding& f, const Context& c) {
 // made it (growslice, mapassign), so this is how a Go container shows.
 std::optional<std::string> growing_array(const Context& c, Signal signal, const std::string& fn) {
   for (const SiteSeries& s : c.run.sites) {
-    if (s.signal != signal || site_function(s) != fn || !(s.objects > 0)) continue;
+    if (s.signal != signal || site_function(s) != fn || !(s.large_objects > 0)) continue;
     double first = NAN;
     for (double v : s.values)
       if (std::isnan(first) && !std::isnan(v)) first = v;
-    double bytes = last_of(s.values);
-    double n = std::max(1.0, std::round(s.objects));
-    if (n > 4 || bytes / n < 16 * 1024 || bytes - first < 16 * 1024 || bytes < 4 * first) continue;
+    double bytes = s.large_bytes;
+    double n = std::max(1.0, std::round(s.large_objects));
+    if (n > 4 || bytes - first < 16 * 1024 || bytes < 4 * first) continue;
     const Frame& site = s.stack[s.site];
     return fn + (site.line > 0 ? " line " + std::to_string(site.line) : std::string()) + " holds " +
            count_of(n) + (n == 1 ? " object of " : " objects of ") + human(bytes, "bytes") +

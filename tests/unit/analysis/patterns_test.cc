@@ -250,6 +250,12 @@ TEST(Patterns, GoSliceShowsAsOneGrowingObject) {
   RunSeries r = run_of(
       {{Signal::kHeap, {fn("main.keepRecords", 50), fn("main.handler")}, leaks(40 * kKiB), {}, 400},
        {Signal::kHeap, {fn("main.keepRecords", 52), fn("main.handler")}, leaks(8 * kKiB), {}, 1},
+       // The map's overflow buckets on the same line: small objects.
+       {Signal::kHeap,
+        {fn("main.keepRecords", 52), fn("main.handler")},
+        [](size_t i) { return load_s(i) * 400; },
+        {},
+        40},
        // Per-request buffers of 64 KiB: many objects, no array.
        {Signal::kHeap,
         {fn("main.keepBuffers", 9), fn("main.handler")},
