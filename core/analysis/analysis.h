@@ -27,7 +27,7 @@ struct SiteSeries {
   std::vector<double> values;
   // The samples' labels at the latest snapshot the site was seen in (fds: kind, path, peer;
   // threads: state): key -> value -> summed sample value. For the pattern catalogue.
-  std::map<std::string, std::map<std::string, double>> labels;
+  std::map<std::string, std::map<std::string, double>> labels = {};
   double objects = NAN;  // heap: in-use objects at the latest snapshot (NaN: not known)
   // ... of which in samples whose objects are 16 KiB or more on average (an array's backing store)
   double large_objects = 0;
