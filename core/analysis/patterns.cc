@@ -113,14 +113,20 @@ struct Hit {
 // Looks through every site of `signal` in function `fn` (the finding's own site and its siblings
 // on the function's other lines: an allocation inside push_back is a sibling on the push_back's
 // line), leafward of the site frame when `inner`.
+using FramePick = const Frame* (*)(const std::vector<Frame>& stack, size_t end, Needles needles);
+
+const Frame* pick_needle(const std::vector<Frame>& stack, size_t end, Needles needles) {
+  return find_frame(stack, needles, end);
+}
+
 Hit find_in_function(const Context& c, Signal signal, const std::string& fn, Needles needles,
-                     bool inner) {
+                     bool inner, FramePick pick = pick_needle) {
   Hit hit;
   for (const SiteSeries& s : c.run.sites) {
     if (s.signal != signal || site_function(s) != fn) continue;
     double v = std::max(0.0, last_of(s.values));
     hit.total += v;
-    const Frame* f = find_frame(s.stack, needles, inner ? s.site : std::string::npos);
+    const Frame* f = pick(s.stack, inner ? s.site : std::string::npos, needles);
     if (f == nullptr) continue;
     hit.value += v;
     if (hit.function.empty()) hit.function = short_frame(f->function);
@@ -400,26 +406,56 @@ std::optional<Pattern> native_fds(const Finding& f, const Context& c) {
 
 // ---- heap: containers, shared_ptr, and memory held by something else's leak ----------------
 
-constexpr std::string_view kContainers[] = {"std::vector<",
-                                            "std::_Hashtable<",
-                                            "std::__detail::_Map_base",
-                                            "std::_Rb_tree<",
-                                            "std::map<",
-                                            "std::unordered_map<",
-                                            "std::set<",
-                                            "std::unordered_set<",
-                                            "std::deque<",
-                                            "std::__cxx11::list<",
-                                            "std::list<",
-                                            "alloc::vec::Vec<",
-                                            "alloc::raw_vec::",
-                                            "hashbrown::",
-                                            "std::collections::hash",
-                                            "alloc::collections::",
-                                            "runtime.growslice",
-                                            "runtime.mapassign",
-                                            "runtime.hashGrow",
-                                            "internal/runtime/maps."};
+// A container growing, by (type, operation) both in the frame's name: push_back reallocating, a
+// hash table inserting or rehashing, a tree inserting; Go's growslice and mapassign.
+constexpr std::pair<std::string_view, std::string_view> kGrowth[] = {
+    {"std::vector<", "_M_realloc"},
+    {"std::vector<", "_M_default_append"},
+    {"std::vector<", "push_back"},
+    {"std::vector<", "emplace_back"},
+    {"std::vector<", "_M_range_insert"},
+    {"std::vector<", "reserve"},
+    {"std::deque<", "_M_push"},
+    {"std::deque<", "_M_reserve_map"},
+    {"std::_Hashtable<", "_M_insert"},
+    {"std::_Hashtable<", "_M_emplace"},
+    {"std::_Hashtable<", "_M_rehash"},
+    {"std::__detail::_Map_base", "operator[]"},
+    {"std::_Rb_tree<", "_M_insert"},
+    {"std::_Rb_tree<", "_M_emplace"},
+    {"std::map<", "operator[]"},
+    {"std::__cxx11::list<", "_M_insert"},
+    {"std::list<", "_M_insert"},
+    {"RawVec", "grow"},
+    {"RawVec", "reserve"},
+    {"alloc::vec::Vec<", "push"},
+    {"hashbrown::", "reserve"},
+    {"hashbrown::", "insert"},
+    {"HashMap<", "insert"},
+    {"BTreeMap<", "insert"},
+    {"VecDeque<", "grow"},
+    {"runtime.growslice", ""},
+    {"runtime.mapassign", ""},
+    {"runtime.hashGrow", ""},
+    {"internal/runtime/maps.", "grow"}};
+// A byte buffer being built (Rust's Vec<u8>, String) grows too, but is the record, not a container.
+constexpr std::string_view kByteBuffers[] = {"Vec<u8>>::", "Vec<u8> as ", "String"};
+
+bool is_growth(const std::string& name) {
+  return std::any_of(std::begin(kGrowth), std::end(kGrowth), [&](const auto& g) {
+    return name.find(g.first) != std::string::npos && name.find(g.second) != std::string::npos;
+  });
+}
+
+// The first growth frame leafward of the site, unless the stack builds a byte buffer.
+const Frame* pick_growth(const std::vector<Frame>& stack, size_t end, Needles) {
+  const Frame* hit = nullptr;
+  for (size_t i = 0; i < stack.size() && i < end; ++i) {
+    if (has_any(stack[i].function, kByteBuffers)) return nullptr;
+    if (hit == nullptr && is_growth(stack[i].function)) hit = &stack[i];
+  }
+  return hit;
+}
 constexpr std::string_view kSharedPtr[] = {"std::_Sp_counted_ptr_inplace", "std::make_shared",
                                            "std::allocate_shared", "std::__shared_count"};
 constexpr std::string_view kNativeOpen[] = {"fopen", "std::basic_filebuf", "std::basic_ifstream",
@@ -503,7 +539,7 @@ std::optional<Pattern> heap_frames(const Finding& f, const Context& c) {
   h = find_in_function(c, f.kind, fn, kGoOpen, false);
   if (h.function.empty()) h = find_in_function(c, f.kind, fn, kNativeOpen, true);
   if (!h.function.empty()) return make_pattern("file-not-closed", on_stacks("opens files:", h));
-  h = find_in_function(c, f.kind, fn, kContainers, true);
+  h = find_in_function(c, f.kind, fn, {}, true, pick_growth);
   if (!h.function.empty())
     return make_pattern("container-growth",
                         on_stacks("grows a container:", h) + "; the memory did not come back");

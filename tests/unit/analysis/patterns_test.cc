@@ -299,6 +299,32 @@ TEST(Patterns, ContainersSharedPtrAndNone) {
        leaks(100 * kKiB)},
       {Signal::kHeap, {fn("malloc"), fn("leak_plain", 20)}, leaks(100 * kKiB)},
   });
+  // Rust: the records, built with extend_from_slice (a Vec<u8> growing: a buffer, not a
+  // container), and the Vec of records growing on the push's line.
+  auto rust = [](const char* fn_name, int64_t line, std::vector<std::string> inner) {
+    std::vector<Frame> st = {fn("malloc"), fn("alloc::alloc::alloc")};
+    for (auto& n : inner) st.push_back(fn(n, 0, "/rustc/abc/library/alloc/src/raw_vec.rs"));
+    st.push_back(fn(fn_name, line, "src/heap.rs"));
+    return st;
+  };
+  std::vector<Site> more = {
+      {Signal::kHeap,
+       rust("leaky::keep_records", 10,
+            {"alloc::raw_vec::RawVecInner<A>::finish_grow", "<alloc::vec::Vec<u8>>::reserve",
+             "<alloc::vec::Vec<u8>>::extend_from_slice"}),
+       leaks(200 * kKiB)},
+      {Signal::kHeap,
+       rust("leaky::keep_records", 12, {"<alloc::raw_vec::RawVec<alloc::vec::Vec<u8>>>::grow_one"}),
+       leaks(8 * kKiB)},
+      {Signal::kHeap,
+       rust("leaky::build_only", 10,
+            {"alloc::raw_vec::RawVecInner<A>::finish_grow", "<alloc::vec::Vec<u8>>::reserve"}),
+       leaks(200 * kKiB)}};
+  RunSeries r2 = run_of(more);
+  Analysis b = analyze(r2);
+  EXPECT_EQ(pattern_of(b, Signal::kHeap, "leaky::keep_records"), "container-growth");
+  EXPECT_EQ(pattern_of(b, Signal::kHeap, "leaky::build_only"), "none");
+
   Analysis a = analyze(r);
   EXPECT_EQ(pattern_of(a, Signal::kHeap, "leak_append_slice"), "container-growth");
   const Finding* f = find(a, Signal::kHeap, "leak_append_slice");
