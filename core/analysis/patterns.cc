@@ -627,7 +627,9 @@ Shape shape_of(const Finding& f, const RunSeries& run) {
 
 std::optional<Pattern> not_a_leak(const Finding& f, const Context& c) {
   if (f.verdict == Verdict::kRetention) {
-    Pattern p = make_pattern("allocator-retention", "judged retention: " + f.evidence);
+    Pattern p = make_pattern("allocator-retention",
+                             "judged retention: memory held in cooldown while the live heap came "
+                             "back (the figures above)");
     p.fix = allocator_retention_fix(c.run.go_runtime);
     return p;
   }
