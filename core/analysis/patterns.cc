@@ -176,6 +176,7 @@ constexpr std::string_view kConnMade[] = {"net/http.(*Transport).dialConn",
 constexpr std::string_view kIoWait[] = {"net/http.(*persistConn).roundTrip",
                                         "internal/poll.runtime_pollWait", "net.(*conn).Read",
                                         "internal/poll.(*FD).Read"};
+constexpr std::string_view kAccept[] = {"Accept", "accept"};
 constexpr std::string_view kChan[] = {"runtime.chansend", "runtime.chanrecv", "runtime.selectgo",
                                       "runtime.block"};
 constexpr std::string_view kSleep[] = {"time.Sleep"};
@@ -284,7 +285,9 @@ std::optional<Pattern> go_goroutine_wait(const Finding& f, const Context&) {
   if (f.kind != Signal::kGoroutines) return std::nullopt;
   std::string at = " goroutines at " + name_of(f) + " wait in ";
   std::string n = "+" + count_of(f.growth);
-  if (const Frame* w = find_frame(f.stack, kIoWait))
+  const Frame* io = find_frame(f.stack, kIoWait);
+  if (io != nullptr && find_frame(f.stack, kAccept) != nullptr) io = nullptr;  // a server's loop
+  if (const Frame* w = io)
     return make_pattern("call-no-timeout", n + at + w->function + " (waiting for a reply)");
   if (const Frame* w = find_frame(f.stack, kContext))
     return make_pattern("context-not-cancelled", n + at + w->function);
