@@ -8,7 +8,9 @@
 //                                               syscall): booked as exited now
 //   a listed tid with no record               -> "[unknown origin]" (the main thread, threads
 //                                               from before the agent or from raw clone)
-// The agent's own threads are left out. Sample type threads/count.
+// A live thread blocked in a sleep, a lock (futex) or I/O also gets label wait=<system call>
+// (/proc/self/task/TID/syscall), which says where a thread that never ends is parked. The agent's
+// own threads are left out. Sample type threads/count.
 //
 // ?debug=1: Go's count-profile text, counts per creation stack. ?debug=2: every thread with its
 // name, kernel state, creation stack and *current* stack, captured by a signal to the thread
@@ -41,6 +43,7 @@ struct TaskView {
   ThreadInfo info;
   std::string name;
   char kernel_state = '?';
+  const char* wait = nullptr;  // the system call it is blocked in, if one of wait_name()'s
 };
 
 bool read_small_file(const char* path, char* buf, size_t cap) {
@@ -53,6 +56,72 @@ bool read_small_file(const char* path, char* buf, size_t cap) {
   return true;
 }
 
+// The blocking system calls a parked thread waits in, by number: a sleep, a lock or condition
+// (futex), I/O with no deadline. Others (and "running", -1) give no label.
+const char* wait_name(long nr) {
+  switch (nr) {
+#ifdef SYS_nanosleep
+    case SYS_nanosleep:
+      return "nanosleep";
+#endif
+    case SYS_clock_nanosleep:
+      return "clock_nanosleep";
+    case SYS_futex:
+      return "futex";
+    case SYS_read:
+      return "read";
+    case SYS_recvfrom:
+      return "recvfrom";
+    case SYS_recvmsg:
+      return "recvmsg";
+    case SYS_ppoll:
+      return "ppoll";
+    case SYS_pselect6:
+      return "pselect6";
+    case SYS_epoll_pwait:
+      return "epoll_pwait";
+    case SYS_accept4:
+      return "accept4";
+    case SYS_connect:
+      return "connect";
+    case SYS_wait4:
+      return "wait4";
+    case SYS_rt_sigtimedwait:
+      return "rt_sigtimedwait";
+#ifdef SYS_poll
+    case SYS_poll:
+      return "poll";
+#endif
+#ifdef SYS_select
+    case SYS_select:
+      return "select";
+#endif
+#ifdef SYS_epoll_wait
+    case SYS_epoll_wait:
+      return "epoll_wait";
+#endif
+#ifdef SYS_accept
+    case SYS_accept:
+      return "accept";
+#endif
+#ifdef SYS_pause
+    case SYS_pause:
+      return "pause";
+#endif
+    default:
+      return nullptr;
+  }
+}
+
+// /proc/self/task/TID/syscall: "NR arg... sp pc" while blocked in a call (readable for the
+// threads of one's own process), "running" or "-1 ..." otherwise.
+const char* read_wait(pid_t tid) {
+  char path[64], buf[256];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", static_cast<int>(tid));
+  if (!read_small_file(path, buf, sizeof(buf)) || buf[0] < '0' || buf[0] > '9') return nullptr;
+  return wait_name(std::strtol(buf, nullptr, 10));
+}
+
 void read_task_details(TaskView& v) {
   char path[64], buf[1024];
   std::snprintf(path, sizeof(path), "/proc/self/task/%d/comm", static_cast<int>(v.tid));
@@ -62,6 +131,7 @@ void read_task_details(TaskView& v) {
   }
   std::snprintf(path, sizeof(path), "/proc/self/task/%d/stat", static_cast<int>(v.tid));
   if (read_small_file(path, buf, sizeof(buf))) v.kernel_state = parse_task_state(buf);
+  v.wait = read_wait(v.tid);
 }
 
 std::set<pid_t> list_tasks() {
@@ -119,6 +189,7 @@ std::string profile_body(const std::vector<TaskView>& threads, const ThreadTable
   int64_t unknown = 0;
   for (const auto& v : threads) {
     std::vector<Label> labels{Label{"state", state_label(v), 0, ""}};
+    if (v.wait != nullptr) labels.push_back(Label{"wait", v.wait, 0, ""});
     int n = v.tracked && v.info.stack_id ? stack_pcs(v.info.stack_id, pcs, kMaxFrames) : 0;
     if (n > 0) {
       b.add(pcs, n, {1}, labels);

@@ -84,6 +84,10 @@ void collect_metrics(const Session& session, Collected& c) {
       auto it = s.metrics->find(name);
       values.push_back(it == s.metrics->end() ? 0.0 : static_cast<double>(it->second));
     }
+  if (const MetricsScraper* m = session.metrics_scraper())
+    for (const auto& [family, labels] : m->last_labels())
+      for (const metrics::LabelValues& l : labels)
+        c.run.metric_labels[family].push_back({l.name, l.values, l.examples});
   std::string url = session.metrics_url();
   if (url.empty() || scraped == snaps.size()) return;
   std::string first_error;
@@ -127,9 +131,15 @@ Collected collect(const Session& session, bool go_runtime,
       if (signal == Signal::kHeap && c.run.sampling_rate == 0 && p.period > 0)
         c.run.sampling_rate = static_cast<double>(p.period);
       sites.mark_present(i, signal);
+      std::optional<size_t> objects;
+      if (signal == Signal::kHeap)
+        if (auto o = select_sample_type(p, "inuse_objects"); o) objects = *o;
       for (const Sample& smp : p.samples)
         if (*idx < smp.values.size() && smp.values[*idx] != 0)
-          sites.add(i, signal, frames_of(p, smp), static_cast<double>(smp.values[*idx]));
+          sites.add(i, signal, frames_of(p, smp), static_cast<double>(smp.values[*idx]), smp.labels,
+                    objects && *objects < smp.values.size()
+                        ? static_cast<double>(smp.values[*objects])
+                        : NAN);
       std::optional<double> total = total_of(p, *idx);
       static const std::map<Signal, const char*> kKeys = {{Signal::kHeap, "heap_inuse_bytes"},
                                                           {Signal::kMmap, "mmap_bytes"},

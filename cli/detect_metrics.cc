@@ -25,7 +25,11 @@ Result<MetricSeries> MetricsScraper::scrape() {
   auto families = metrics::parse_prom_text(*body);
   if (!families) return families.error().wrap("metrics: " + text());
   MetricSeries out;
-  for (const metrics::Family& f : *families) out[f.name] = f.series;
+  last_labels_.clear();
+  for (metrics::Family& f : *families) {
+    out[f.name] = f.series;
+    last_labels_[f.name] = std::move(f.labels);
+  }
   return out;
 }
 

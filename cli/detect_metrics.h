@@ -12,6 +12,7 @@
 
 #include "cli/detect_scrape.h"
 #include "cli/detect_url.h"
+#include "core/metrics/prom_text.h"
 #include "core/util/result.h"
 
 namespace leakscope::cli {
@@ -35,9 +36,14 @@ class MetricsScraper {
   // 3: unterminated label value".
   Result<MetricSeries> scrape();
   std::string text() const { return scraper_.url().text(); }
+  // Per family, its labels at the last successful scrape (for the pattern catalogue).
+  const std::map<std::string, std::vector<metrics::LabelValues>>& last_labels() const {
+    return last_labels_;
+  }
 
  private:
   Scraper scraper_;
+  std::map<std::string, std::vector<metrics::LabelValues>> last_labels_;
 };
 
 }  // namespace leakscope::cli

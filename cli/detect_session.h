@@ -84,6 +84,7 @@ class Session {
   void add_note(std::string note) { notes_.push_back(std::move(note)); }
   // The metrics endpoint scraped (given, or found by the probe); empty when none.
   std::string metrics_url() const { return metrics_ ? metrics_->text() : std::string(); }
+  const MetricsScraper* metrics_scraper() const { return metrics_.get(); }
   const std::vector<std::string>& notes() const { return notes_; }
   void clear_progress();
 

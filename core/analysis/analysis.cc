@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/analysis/patterns.h"
 #include "core/analysis/sites.h"
 #include "core/analysis/trend.h"
 
@@ -114,14 +115,7 @@ void mark_unseen_growth(const RunSeries& run, const Judgement& j, double floor, 
                 "): " + lower_rate_advice(run);
 }
 
-std::string retention_advice(bool go) {
-  if (go)
-    return "Go returns freed heap to the OS lazily: GOMEMLIMIT or a lower GOGC bound it, "
-           "debug.FreeOSMemory() returns it now";
-  return "the allocator kept freed pages: with glibc set MALLOC_TRIM_THRESHOLD_ (e.g. 131072) or "
-         "call malloc_trim(0) after bursts, and MALLOC_ARENA_MAX=2 to cap per-thread arenas; with "
-         "jemalloc lower dirty_decay_ms (MALLOC_CONF=dirty_decay_ms:1000)";
-}
+std::string retention_advice(bool go) { return allocator_retention_fix(go); }
 
 // RSS against the live heap: retention, an unexplained rise, or nothing to say.
 void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
@@ -280,6 +274,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
                         "), so a site must grow about " + human(4 * run.sampling_rate, "bytes") +
                         " to be seen, more at a site that also churns: " + lower_rate_advice(run));
   add_forecasts(run, out.findings);
+  match_patterns(run, out.findings);
   apply_suppressions(o.suppressions, out.findings);
 
   std::stable_sort(out.findings.begin(), out.findings.end(),
@@ -306,24 +301,53 @@ void SiteSeriesBuilder::mark_present(size_t i, Signal signal) {
   if (i < snapshots_) p[i] = true;
 }
 
-void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack,
-                            double value) {
+void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
+                            const std::vector<Label>& labels, double objects) {
   if (i >= snapshots_) return;
   mark_present(i, signal);
   std::string key(1, static_cast<char>('0' + static_cast<int>(signal)));
-  for (const Frame& f : stack) key += "\n" + f.function + "\t" + std::to_string(f.address);
+  for (const Frame& f : stack)  // the line too: inlined frames share their location's address
+    key += "\n" + f.function + "\t" + std::to_string(f.address) + ":" + std::to_string(f.line);
   auto [it, inserted] = index_.emplace(std::move(key), stacks_.size());
   if (inserted) {
     stacks_.push_back({signal, stack, std::vector<double>(snapshots_, 0.0)});
   }
   Stack& s = stacks_[it->second];
   s.values[i] += value;
-  if (s.last_value < 0 || i > s.last) {
+  if (s.last_value < 0 || i > s.last) {  // a later snapshot: its labels start afresh
     s.last = i;
     s.last_value = s.values[i];
+    s.labels.clear();
+    s.objects = NAN;
+    s.large_objects = s.large_bytes = 0;
   } else if (i == s.last) {
     s.last_value = s.values[i];
   }
+  if (i != s.last) return;  // labels and objects describe the latest snapshot only
+  if (!std::isnan(objects)) s.objects = (std::isnan(s.objects) ? 0 : s.objects) + objects;
+  if (objects > 0 && value / objects >= 16 * 1024) {
+    s.large_objects += objects;
+    s.large_bytes += value;
+  }
+  for (const Label& l : labels)
+    if (!l.str.empty()) s.labels[l.key][l.str] += value;
+}
+
+// A site's labels and objects: those of its stacks seen at the latest snapshot any of them was.
+void SiteSeriesBuilder::add_details(SiteSeries& site, size_t& latest, const Stack& s) {
+  if (s.last > latest) {
+    latest = s.last;
+    site.labels.clear();
+    site.objects = NAN;
+    site.large_objects = site.large_bytes = 0;
+  }
+  if (s.last < latest) return;
+  if (!std::isnan(s.objects))
+    site.objects = (std::isnan(site.objects) ? 0 : site.objects) + s.objects;
+  site.large_objects += s.large_objects;
+  site.large_bytes += s.large_bytes;
+  for (const auto& [key, values] : s.labels)
+    for (const auto& [value, amount] : values) site.labels[key][value] += amount;
 }
 
 std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrappers) const {
@@ -335,6 +359,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
   struct Site {
     SiteSeries series;
     const Stack* best = nullptr;
+    size_t latest = 0;  // the snapshot series.labels and objects describe
   };
   std::map<std::pair<Signal, std::string>, Site> sites;
   for (const Stack& s : stacks_) {
@@ -349,6 +374,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
       site.series.values.assign(snapshots_, 0.0);
     }
     for (size_t i = 0; i < snapshots_; ++i) site.series.values[i] += s.values[i];
+    add_details(site.series, site.latest, s);
     if (site.best == nullptr || s.last > site.best->last ||
         (s.last == site.best->last && s.last_value > site.best->last_value)) {
       site.best = &s;

@@ -6,6 +6,7 @@
 // suppressions and orders the findings. It knows nothing of processes, files or HTTP.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,20 @@ struct SiteSeries {
   std::vector<Frame> stack;  // a representative stack, leaf first
   size_t site = 0;           // index of the site frame in stack
   std::vector<double> values;
+  // The samples' labels at the latest snapshot the site was seen in (fds: kind, path, peer;
+  // threads: state): key -> value -> summed sample value. For the pattern catalogue.
+  std::map<std::string, std::map<std::string, double>> labels = {};
+  double objects = NAN;  // heap: in-use objects at the latest snapshot (NaN: not known)
+  // ... of which in samples whose objects are 16 KiB or more on average (an array's backing store)
+  double large_objects = 0;
+  double large_bytes = 0;
+};
+
+// One label of a metric family at the last scrape: how many distinct values it took, a few of them.
+struct MetricLabel {
+  std::string name;
+  int64_t values = 0;
+  std::vector<std::string> examples = {};
 };
 
 struct RunSeries {
@@ -41,6 +56,7 @@ struct RunSeries {
   // The target's own metrics (--metrics): per family name, its number of series at each
   // snapshot (NaN where the scrape failed, 0 where the family was not exposed yet).
   std::map<std::string, std::vector<double>> metric_families;
+  std::map<std::string, std::vector<MetricLabel>> metric_labels;  // per family, the last scrape's
   std::optional<double> limit_bytes;
   bool go_runtime = false;  // the target is a Go program (retention advice differs)
 };
@@ -73,7 +89,10 @@ class SiteSeriesBuilder {
       : snapshots_(snapshots), options_(std::move(options)) {}
   // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
   void mark_present(size_t i, Signal signal);
-  void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value);
+  // `labels`: the sample's labels (fds: kind, path, peer; threads: state); `objects`: its in-use
+  // object count (heap), NaN when the profile has none. Kept for the latest snapshot only.
+  void add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
+           const std::vector<Label>& labels = {}, double objects = NAN);
   // The series by site; `wrappers`, when given, receives the allocator wrappers found.
   std::vector<SiteSeries> finish(std::vector<std::string>* wrappers = nullptr) const;
 
@@ -84,7 +103,14 @@ class SiteSeriesBuilder {
     std::vector<double> values;
     size_t last = 0;  // latest snapshot with a value, and that value
     double last_value = -1;
+    // At snapshot `last`: the samples' labels, objects, and those in samples of 16 KiB objects or
+    // more on average (an array's backing store). For the pattern catalogue.
+    std::map<std::string, std::map<std::string, double>> labels = {};
+    double objects = NAN;
+    double large_objects = 0;
+    double large_bytes = 0;
   };
+  static void add_details(SiteSeries& site, size_t& latest, const Stack& s);
   size_t snapshots_;
   SiteOptions options_;
   std::map<std::string, size_t> index_;  // signal and stack -> stacks_

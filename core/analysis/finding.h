@@ -30,6 +30,15 @@ std::optional<Verdict> verdict_from_string(const std::string& s);
 // "bytes" for heap, mmap and rss; "count" for the others ("series" for metrics).
 const char* unit_of(Signal s);
 
+// What a finding most likely is, from the pattern catalogue (patterns.h): its id, the likely cause,
+// what to change, and the evidence that matched. id "none": no pattern of the catalogue matched.
+struct Pattern {
+  std::string id;
+  std::string cause;
+  std::string fix;
+  std::string evidence;
+};
+
 // One verdict on one site of one signal, with its evidence.
 struct Finding {
   Signal kind = Signal::kHeap;
@@ -45,6 +54,7 @@ struct Finding {
   std::vector<double> values;
   std::optional<double> forecast_s_to_limit;  // only for byte leaks with a limit known
   bool suppressed = false;                    // matched --suppress; never counts for the verdict
+  Pattern pattern;                            // set by match_patterns(); empty id: not matched yet
 };
 
 }  // namespace leakscope::analysis

@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -107,6 +108,12 @@ class Parser {
     out.reserve(families_.size());
     for (State& f : families_) {
       f.family.series = static_cast<int64_t>(f.keys.size());
+      for (auto& [name, seen] : f.label_values) {
+        LabelValues& l = f.family.labels.emplace_back();
+        l.name = name;
+        l.values = static_cast<int64_t>(seen.values.size());
+        l.examples = std::move(seen.examples);
+      }
       out.push_back(std::move(f.family));
     }
     return out;
@@ -122,6 +129,11 @@ class Parser {
     bool typed = false;
     bool has_samples = false;
     std::unordered_set<std::string> keys;
+    struct Seen {
+      std::unordered_set<std::string> values;
+      std::vector<std::string> examples;
+    };
+    std::map<std::string, Seen> label_values = {};  // of new series only: bounded like keys
   };
 
   Error error(const std::string& what) const {
@@ -130,7 +142,7 @@ class Parser {
 
   State& family(std::string_view name) {
     auto [it, inserted] = index_.try_emplace(std::string(name), families_.size());
-    if (inserted) families_.push_back(State{Family{std::string(name)}, false, false, {}});
+    if (inserted) families_.push_back(State{Family{std::string(name)}, false, false, {}, {}});
     return families_[it->second];
   }
 
@@ -267,6 +279,12 @@ class Parser {
       key += '\0';
     }
     if (!f.keys.insert(std::move(key)).second) return {};
+    for (auto& [n, v] : ls) {
+      auto& seen = f.label_values[n];
+      if (seen.examples.size() < kLabelExamples && !seen.values.count(v))
+        seen.examples.push_back(v);
+      seen.values.insert(std::move(v));
+    }
     if (++total_series_ > limits_.max_series)
       return error("more than " + std::to_string(limits_.max_series) + " series");
     return {};

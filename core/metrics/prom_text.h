@@ -25,10 +25,20 @@ const char* to_string(MetricType type);
 // series is a distinct label set; a histogram's `le` and a summary's `quantile` labels do not
 // make new series (they are the buckets and quantiles of one series). A family declared by
 // # HELP or # TYPE with no samples has 0 series.
+// How many distinct values one label name takes across a family's series, with the first few
+// values seen: the label whose values grow with traffic is the one to fix.
+struct LabelValues {
+  std::string name;
+  int64_t values = 0;
+  std::vector<std::string> examples = {};  // at most kLabelExamples, in the order first seen
+};
+inline constexpr size_t kLabelExamples = 3;
+
 struct Family {
   std::string name;
   MetricType type = MetricType::kUntyped;
   int64_t series = 0;
+  std::vector<LabelValues> labels = {};  // by label name; `le` / `quantile` left out as for series
 };
 
 // Bounds on what one exposition may cost to read: a scrape of a runaway service must not make

@@ -24,6 +24,12 @@ json frame_json(const Frame& f) {
   return json{{"function", f.function}, {"file", f.file}, {"line", f.line}};
 }
 
+// null until the catalogue has matched (an empty id); {"id": "none", ...} when nothing matched.
+json pattern_json(const analysis::Pattern& p) {
+  if (p.id.empty()) return json(nullptr);
+  return json{{"id", p.id}, {"cause", p.cause}, {"fix", p.fix}, {"evidence", p.evidence}};
+}
+
 json finding_json(const Finding& f) {
   json stack = json::array();
   for (const Frame& fr : f.stack) stack.push_back(frame_json(fr));
@@ -42,6 +48,7 @@ json finding_json(const Finding& f) {
       {"forecast_s_to_limit",
        f.forecast_s_to_limit ? number_or_null(*f.forecast_s_to_limit) : json(nullptr)},
       {"suppressed", f.suppressed},
+      {"pattern", pattern_json(f.pattern)},
   };
 }
 
@@ -103,6 +110,10 @@ Result<Finding> read_finding(const json& j, size_t index) {
   if (j.contains("forecast_s_to_limit") && j["forecast_s_to_limit"].is_number())
     f.forecast_s_to_limit = j["forecast_s_to_limit"].get<double>();
   f.suppressed = j.value("suppressed", false);
+  if (j.contains("pattern") && j["pattern"].is_object()) {
+    const json& p = j["pattern"];
+    f.pattern = analysis::Pattern{str(p, "id"), str(p, "cause"), str(p, "fix"), str(p, "evidence")};
+  }
   return f;
 }
 

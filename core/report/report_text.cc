@@ -81,6 +81,21 @@ std::string short_stack(const Finding& f) {
   return s;
 }
 
+// "likely cause" and "what to change" from the pattern catalogue, with the evidence that matched;
+// for a leak no pattern explains, says so. Nothing for other findings without a pattern.
+std::string pattern_text(const Finding& f) {
+  const analysis::Pattern& p = f.pattern;
+  if (p.id.empty()) return "";
+  if (p.id == "none") {
+    if (f.verdict != analysis::Verdict::kLeak) return "";
+    return "    pattern: none matched (" + p.evidence + ")\n";
+  }
+  std::string s = "    likely cause [" + p.id + "]: " + p.cause + "\n";
+  s += "      matched: " + p.evidence + "\n";
+  if (!p.fix.empty()) s += "    what to change: " + p.fix + "\n";
+  return s;
+}
+
 std::string finding_text(const Finding& f, size_t n) {
   const char* unit = analysis::unit_of(f.kind);
   std::string s = "[" + std::to_string(n) + "] " + upper(analysis::to_string(f.verdict)) +
@@ -90,6 +105,7 @@ std::string finding_text(const Finding& f, size_t n) {
        human(f.growth_per_s, unit) + "/s), confidence " + fmt("%.2f", f.confidence);
   if (f.forecast_s_to_limit) s += ", memory limit in ~" + duration(*f.forecast_s_to_limit);
   s += "\n    " + f.evidence + "\n";
+  s += pattern_text(f);
   if (!f.stack.empty()) s += "    stack: " + short_stack(f) + "\n";
   return s;
 }

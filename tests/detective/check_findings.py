@@ -6,9 +6,11 @@
 --expect: every listed endpoint's expectations must be met by a finding with verdict "leak"
 (kind equal; function null, or equal to / a prefix-with-separator of the site's or any stack
 frame's function: the ground truth's "matching" rule; and when the expectation names a
-"metric", the finding's "metric" equal to it). In every mode, no leak finding may name a
+"metric", the finding's "metric" equal to it; and when it names a "pattern", the finding's
+pattern.id equal to it: examples/ground_truth.json's "pattern_matching"). In every mode, no leak finding may name a
 function of the service's must_not_flag list (fixed variants, the steady cache, pools) in its site
-or stack, and no leak finding may name an endpoint's "fixed_metric" (the bounded family of a fix). --none: additionally, the report's verdict must not be "leak".
+or stack, no leak finding may name an endpoint's "fixed_metric" (the bounded family of a fix), and
+no finding that is not a leak may carry a leak pattern (any pattern id the ground truth names). --none: additionally, the report's verdict must not be "leak".
 Prints one line per problem and exits 1 if there is any.
 """
 import json
@@ -27,8 +29,14 @@ def functions_of(finding):
     return [f for f in fns if f]
 
 
+def pattern_id(finding):
+    return (finding.get("pattern") or {}).get("id")
+
+
 def meets(finding, want):
     if finding["kind"] != want["kind"]:
+        return False
+    if want.get("pattern") is not None and pattern_id(finding) != want["pattern"]:
         return False
     if want.get("metric") is not None and finding.get("metric") != want["metric"]:
         return False
@@ -52,6 +60,11 @@ def main():
             for want in ep[service]["expect"]:
                 if not any(meets(f, want) for f in leaks):
                     what = want.get("metric") or want["function"]
+                    got = sorted({str(pattern_id(f)) for f in leaks
+                                  if meets(f, dict(want, pattern=None))})
+                    if got and want.get("pattern"):
+                        what += " with pattern %s (found with: %s)" % (want["pattern"],
+                                                                       ", ".join(got))
                     problems.append("missed: %s %s %s" % (ep["name"], want["kind"], what))
     elif report["verdict"] == "leak":
         problems.append("verdict is leak: " + report["summary"])
@@ -63,6 +76,12 @@ def main():
     for f in leaks:
         if f.get("metric") in fixed_metrics:
             problems.append("flagged the fixed metric %s: %s" % (f["metric"], f["evidence"]))
+    leak_patterns = {want["pattern"] for ep in truth["endpoints"] for svc in ("cpp", "go", "rust")
+                     if svc in ep for want in ep[svc]["expect"] if want.get("pattern")}
+    for f in report["findings"]:
+        if f["verdict"] != "leak" and pattern_id(f) in leak_patterns:
+            problems.append("a %s finding got the leak pattern %s: %s %s" % (
+                f["verdict"], pattern_id(f), f["kind"], f.get("site", {}).get("function")))
     for p in problems:
         print("check_findings: " + p)
     print("check_findings: %d leak findings, %d problems" % (len(leaks), len(problems)))

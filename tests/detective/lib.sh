@@ -118,14 +118,15 @@ demo_run() {
     DEMO_RC=$?
 }
 
-# After demo_run SERVICE leaks: exit 3, and every leak of the demo found with its kind and its
-# function (or metric family).
+# After demo_run SERVICE leaks: exit 3, and every leak of the demo found with its kind, its
+# function (or metric family) and its pattern id (the ground truth's "pattern").
 expect_demo_leaks() {
   [[ $DEMO_RC -eq 3 ]] || { echo "FAIL: exit $DEMO_RC, expected 3 (leak found)" >&2; exit 1; }
   python3 "$CHECK" "$WORK/out/report.json" "$TRUTH" "$1" --expect "$DEMO_LEAKS"
 }
 
-# After demo_run SERVICE fixed: exit 0, no leak, none of must_not_flag flagged.
+# After demo_run SERVICE fixed: exit 0, no leak, none of must_not_flag flagged, no leak pattern
+# on any finding.
 expect_demo_fixed() {
   python3 "$CHECK" "$WORK/out/report.json" "$TRUTH" "$1" --none
   expect_no_leak "$DEMO_RC" "$WORK/out"

@@ -53,6 +53,21 @@ function metricBlock(f) {
   );
 }
 
+// The pattern catalogue's reading of the finding: likely cause, what to change, and the evidence
+// that matched; for a leak no pattern explains, says so. Nothing for other findings without one.
+function patternBlock(f) {
+  const p = f.pattern;
+  if (!p || !p.id || (p.id === 'none' && f.verdict !== 'leak')) return null;
+  if (p.id === 'none') return h('p', {class: 'pattern none'}, `No known pattern matched: ${p.evidence}`);
+  return h(
+    'div',
+    {class: 'pattern'},
+    h('div', null, h('span', {class: 'stat-label'}, 'likely cause '), h('code', {class: 'pattern-id'}, p.id), ` ${p.cause}`),
+    p.fix ? h('div', null, h('span', {class: 'stat-label'}, 'what to change '), p.fix) : null,
+    h('div', {class: 'pattern-evidence'}, h('span', {class: 'stat-label'}, 'matched '), p.evidence),
+  );
+}
+
 function stat(label, value, cls) {
   return h('div', {class: `stat ${cls || ''}`}, h('div', {class: 'stat-label'}, label), h('div', {class: 'stat-value'}, value));
 }
@@ -90,6 +105,7 @@ export function findingCard(report, f, index) {
       stat('time to limit', forecastText(f), isNum(f.forecast_s_to_limit) ? 'warn' : ''),
     ),
     f.evidence ? h('p', {class: 'evidence'}, f.evidence) : null,
+    patternBlock(f),
     host,
     f.metric
       ? metricBlock(f)

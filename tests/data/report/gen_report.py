@@ -88,7 +88,7 @@ def flame_stacks(rng, count, total, depth_lo, depth_hi, roots):
 
 
 def finding(kind, verdict, site, stack, unit, t_s, values, duration, limit, confidence, evidence,
-            suppressed=False):
+            suppressed=False, pattern=None):
     first = next((v for v in values if v is not None), 0)
     last = next((v for v in reversed(values) if v is not None), 0)
     growth = last - first
@@ -100,8 +100,12 @@ def finding(kind, verdict, site, stack, unit, t_s, values, duration, limit, conf
         "kind": kind, "verdict": verdict, "site": site, "stack": stack, "growth": growth,
         "unit": unit, "growth_per_s": round(rate, 3), "confidence": confidence,
         "evidence": evidence, "series": {"t_s": t_s, "values": values},
-        "forecast_s_to_limit": forecast, "suppressed": suppressed,
+        "forecast_s_to_limit": forecast, "suppressed": suppressed, "pattern": pattern,
     }
+
+
+def pattern(pid, cause, fix, evidence):
+    return {"id": pid, "cause": cause, "fix": fix, "evidence": evidence}
 
 
 def run_report(args):
@@ -145,9 +149,17 @@ def run_report(args):
     findings = [
         finding("heap", "leak", site_leak, stack_leak, "bytes", t_s, v_leak, load, limit, 0.99,
                 "grew 10.5 MiB over the 60 s load (Mann-Kendall p=3e-12, Theil-Sen 180 KiB/s); "
-                "did not come back in cooldown"),
+                "did not come back in cooldown",
+                pattern=pattern("container-growth",
+                                "a long-lived container (a global vector, map or slice) gets an "
+                                "entry per request and nothing removes it",
+                                "bound it: a ring buffer or a cache with a size limit and eviction",
+                                site_leak["function"] + " grows a container: "
+                                "std::vector::_M_realloc_insert")),
         finding("fds", "leak", site_fd, stack_fd, "count", t_s, v_fd, load, limit, 0.97,
-                "30 descriptors opened under load and never closed (Mann-Kendall p=1e-10)"),
+                "30 descriptors opened under load and never closed (Mann-Kendall p=1e-10)",
+                pattern=pattern("none", "no pattern of the catalogue matched", "",
+                                "the descriptors' kind is not known")),
         finding("heap", "no-leak", site_cache, stack_cache, "bytes", t_s, v_cache, load, limit, 0.9,
                 "filled to 4.0 MiB in the first 10 s of load, then flat: a bounded cache"),
         finding("threads", "no-leak", frame("ThreadPool::grow()", "examples/leaky-service/pool.cc", 30),

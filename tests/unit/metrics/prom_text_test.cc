@@ -45,6 +45,23 @@ TEST(PromText, CountsDistinctLabelSetsPerFamily) {
   EXPECT_EQ(fs[1].series, 1);
 }
 
+TEST(PromText, CountsDistinctValuesPerLabelWithExamples) {
+  auto fs =
+      by_name(parse_ok("# TYPE rpc_seconds histogram\n"
+                       "rpc_seconds_bucket{path=\"/a?id=1\",code=\"200\",le=\"+Inf\"} 1\n"
+                       "rpc_seconds_count{path=\"/a?id=1\",code=\"200\"} 1\n"
+                       "rpc_seconds_bucket{path=\"/a?id=2\",code=\"200\",le=\"+Inf\"} 1\n"
+                       "rpc_seconds_bucket{path=\"/a?id=3\",code=\"500\",le=\"+Inf\"} 1\n"
+                       "rpc_seconds_bucket{path=\"/a?id=4\",code=\"200\",le=\"+Inf\"} 1\n"));
+  const auto& labels = fs["rpc_seconds"].labels;
+  ASSERT_EQ(labels.size(), 2u);  // le is not a label of the series
+  EXPECT_EQ(labels[0].name, "code");
+  EXPECT_EQ(labels[0].values, 2);
+  EXPECT_EQ(labels[1].name, "path");
+  EXPECT_EQ(labels[1].values, 4);
+  EXPECT_EQ(labels[1].examples, (std::vector<std::string>{"/a?id=1", "/a?id=2", "/a?id=3"}));
+}
+
 TEST(PromText, HistogramFoldsBucketsSumAndCountIgnoringLe) {
   auto fs =
       by_name(parse_ok("# TYPE rpc_seconds histogram\n"

@@ -41,6 +41,8 @@ Report sample_report() {
   f.t_s = {0, 1, 2};
   f.values = {0, NAN, 5 << 20};
   f.forecast_s_to_limit = 3600;
+  f.pattern = {"container-growth", "a long-lived container gets an entry per request",
+               "bound it: a ring buffer", "leak_append grows a container: std::vector::push_back"};
   r.findings.push_back(f);
   Finding cache;
   cache.kind = Signal::kHeap;
@@ -56,6 +58,7 @@ Report sample_report() {
   metric.growth_per_s = 50;
   metric.confidence = 0.99;
   metric.evidence = "metric family http_requests_by_path_total: 3 -> 1003 series; grew 1000";
+  metric.pattern = {"none", "no pattern of the catalogue matched", "", "nothing applies"};
   r.findings.push_back(metric);
   r.flame = make_flame({{{"main", "handle"}, 10}}, {{{"main", "handle"}, 30}, {{"main"}, 5}});
   r.snapshots = {{0, "baseline", {{"heap", "snapshots/0000.heap.pb.gz"}}}};
@@ -142,6 +145,30 @@ TEST(ReportText, VerdictFirstThenFindings) {
                    "    metric family http_requests_by_path_total: 3 -> 1003 series"),
             std::string::npos)
       << t;
+}
+
+TEST(ReportPattern, JsonCarriesItAndNullWhenUnmatched) {
+  auto j = nlohmann::json::parse(to_json(sample_report()));
+  const auto& p = j["findings"][0]["pattern"];
+  EXPECT_EQ(p["id"], "container-growth");
+  EXPECT_EQ(p["fix"], "bound it: a ring buffer");
+  EXPECT_EQ(p["evidence"], "leak_append grows a container: std::vector::push_back");
+  EXPECT_TRUE(j["findings"][1]["pattern"].is_null());
+  EXPECT_EQ(j["findings"][2]["pattern"]["id"], "none");
+  auto back = from_json(to_json(sample_report()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->findings[0].pattern.cause, "a long-lived container gets an entry per request");
+  EXPECT_TRUE(back->findings[1].pattern.id.empty());
+}
+
+TEST(ReportPattern, TextSaysCauseFixAndWhatMatched) {
+  std::string t = render_text(sample_report());
+  EXPECT_NE(t.find("    likely cause [container-growth]: a long-lived container gets an entry "
+                   "per request\n      matched: leak_append grows a container: "
+                   "std::vector::push_back\n    what to change: bound it: a ring buffer\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("    pattern: none matched (nothing applies)\n"), std::string::npos) << t;
 }
 
 TEST(Folded, RootFirstIntegerValuesNoSemicolonsInFrames) {
