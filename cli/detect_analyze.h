@@ -19,6 +19,8 @@ struct ReportContext {
   std::optional<std::string> limit_source;
   analysis::AnalysisOptions options;
   bool go_runtime = false;
+  // What the run could not see, said as a note; a "no leak" verdict becomes "inconclusive".
+  std::string blind;
 };
 
 // Never fails: what cannot be read becomes a note in the report.

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/detect_gc.h"
 #include "core/analysis/judge.h"
 #include "core/profile/pprof_codec.h"
 
@@ -152,7 +153,8 @@ void Session::take(Phase phase) {
   if (phases_.empty() || phases_.back().name != analysis::to_string(phase))
     phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
   if (scraper_)
-    for (const Endpoint& e : endpoints(options_.source)) fetch(e.signal, e.path, s);
+    for (const Endpoint& e : endpoints(options_.source))
+      fetch(e.signal, gc_path(e.path, options_.gc_every, snapshots_.size()), s);
   scrape_metrics(s);
   if (options_.pid > 0) {
     auto figures = read_proc_figures(options_.pid);

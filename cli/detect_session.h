@@ -48,6 +48,7 @@ struct SessionOptions {
   bool probe_metrics = false;      // no metrics_url: try url + "/metrics" at the first snapshot
   pid_t pid = 0;                   // 0: no /proc figures
   double interval_s = 1;
+  int gc_every = 1;  // Go heap: force a GC (?gc=1) every Nth snapshot, 0 never (detect_gc.h)
   std::string out_dir;
   bool progress = false;  // a one-line progress display on stderr
 };
