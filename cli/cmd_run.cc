@@ -262,6 +262,7 @@ int run_command(RunOptions& o) {
   so.gc_every = *gc;
   so.out_dir = o.detect.out_dir;
   so.progress = stderr_is_tty();
+  so.progress_log = !so.progress;
   auto ready = wait_for_debug_server(run);
   if (ready) so.url = run.url;
   ctx.target.url = run.url ? std::optional<std::string>(run.url->text()) : std::nullopt;

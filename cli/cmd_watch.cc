@@ -107,6 +107,7 @@ int watch_command(WatchOptions& o) {
   }
   so.gc_every = *gc;
   so.progress = stderr_is_tty();
+  so.progress_log = !so.progress;
   if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
     fail(bad);
     return kExitUsage;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/detect_gc.h"
+#include "cli/detect_progress.h"
 #include "core/analysis/judge.h"
 #include "core/profile/pprof_codec.h"
 
@@ -88,7 +89,9 @@ const char* to_string(Source s) {
   return "?";
 }
 
-Session::Session(SessionOptions options) : options_(std::move(options)) {}
+Session::Session(SessionOptions options) : options_(std::move(options)) {
+  if (options_.progress_log && !options_.progress) log_ = std::make_unique<ProgressLog>();
+}
 Session::~Session() { clear_progress(); }
 
 Result<void> Session::open() {
@@ -167,10 +170,12 @@ void Session::take(Phase phase) {
   snapshots_.push_back(std::move(s));
   write_series_file();
   if (options_.progress) show_progress(snapshots_.back());
+  if (log_) log_->maybe_print(snapshots_.front(), snapshots_.back(), time_left());
 }
 
 void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop) {
   const double start = now_s();
+  phase_end_s_ = max_s >= 0 ? std::optional<double>(start + max_s) : std::nullopt;
   for (int k = 0;; ++k) {
     double due = start + k * options_.interval_s;
     while (now_s() < due) {

@@ -28,6 +28,8 @@
 
 namespace leakscope::cli {
 
+class ProgressLog;
+
 enum class Source { kAgent, kPprof, kProc };
 const char* to_string(Source s);
 
@@ -50,7 +52,8 @@ struct SessionOptions {
   double interval_s = 1;
   int gc_every = 1;  // Go heap: force a GC (?gc=1) every Nth snapshot, 0 never (detect_gc.h)
   std::string out_dir;
-  bool progress = false;  // a one-line progress display on stderr
+  bool progress = false;      // a one-line progress display on stderr
+  bool progress_log = false;  // stderr is a log: a plain progress line every few seconds
 };
 
 class Session {
@@ -83,6 +86,9 @@ class Session {
   void scrape_metrics(Snapshot& s);
   void write_series_file() const;
   void show_progress(const Snapshot& s);
+  std::optional<double> time_left() const {
+    return phase_end_s_ ? std::optional<double>(*phase_end_s_ - now_s()) : std::nullopt;
+  }
 
   SessionOptions options_;
   std::unique_ptr<Scraper> scraper_;
@@ -93,6 +99,8 @@ class Session {
   std::vector<report::PhaseSpan> phases_;
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
+  std::unique_ptr<ProgressLog> log_;   // with progress_log (detect_progress.h)
+  std::optional<double> phase_end_s_;  // when the phase running ends; nullopt: with the load
 };
 
 }  // namespace leakscope::cli
