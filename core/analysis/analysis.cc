@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/analysis/merge_lines.h"
 #include "core/analysis/sites.h"
 #include "core/analysis/trend.h"
 
@@ -256,6 +257,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
     }
     out.findings.push_back(std::move(f));
   }
+  merge_lines(out.findings);
   for (const auto& [signal, values] : run.totals) {
     if (signal == Signal::kRss || has_sites[signal]) continue;
     double floor = noise_floor(signal, max_finite(values), first_finite(values), run.sampling_rate);

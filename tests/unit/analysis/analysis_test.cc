@@ -181,6 +181,47 @@ TEST(Analyze, HeadlineNamesAFunctionOnce) {
       << a.summary;
 }
 
+// One function allocating on two lines (an object and its string): one finding, leak, the lines
+// listed, not a LEAK card beside a NO-LEAK card whose own chart rises. The same helper reached
+// from two callers (a leak and a cache) stays two findings.
+TEST(Analyze, LinesOfOneFunctionAreOneFinding) {
+  RunSeries r = make_run();
+  SiteSeriesBuilder b(r.t_s.size());
+  auto at = [](std::string name, int64_t line) {
+    Frame f = fn(std::move(name));
+    f.file = "registry.cc";
+    f.line = line;
+    return f;
+  };
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    b.add(i, Signal::kHeap, {fn("malloc"), at("remember", 10), fn("handle")}, leak_at(i));
+    // The string: a tenth as big, and noisy.
+    double noise = (i % 3 == 0 ? 0.3 : -0.2) * kMiB;
+    b.add(i, Signal::kHeap, {fn("malloc"), at("remember", 12), fn("handle")},
+          std::max(0.0, leak_at(i) / 10 + noise));
+    b.add(i, Signal::kHeap, {fn("malloc"), at("make_record", 5), fn("leaky_caller")}, leak_at(i));
+    b.add(i, Signal::kHeap, {fn("malloc"), at("make_record", 5), fn("cache_fill")},
+          std::clamp(static_cast<double>(i) - 4, 0.0, 3.0) * kMiB);
+  }
+  r.sites = b.finish();
+  Analysis a = analyze(r);
+  int remember = 0, make_record = 0;
+  for (const Finding& f : a.findings) {
+    if (f.site.function == "remember") {
+      ++remember;
+      EXPECT_EQ(f.verdict, Verdict::kLeak);
+      EXPECT_EQ(f.site.line, 10);
+      EXPECT_EQ(f.evidence.rfind("lines 10 (+", 0), 0u) << f.evidence;
+      EXPECT_NE(f.evidence.find("), 12 (+"), std::string::npos) << f.evidence;
+      EXPECT_NE(f.evidence.find("of remember are one finding"), std::string::npos) << f.evidence;
+      EXPECT_GT(f.growth, 19 * kMiB);  // the object's ~18 MiB and the string's ~2
+    }
+    if (f.site.function == "make_record") ++make_record;
+  }
+  EXPECT_EQ(remember, 1);
+  EXPECT_EQ(make_record, 2);  // a leak and a cache: two callers, two findings
+}
+
 TEST(Analyze, ProcOnlyRunJudgesTotals) {
   RunSeries r = make_run();
   std::vector<double> fds, rss;
