@@ -226,7 +226,7 @@ int run_command(RunOptions& o) {
   }
   auto gc = parse_gc(o.gc);
   if (!gc) {
-    fail("--gc: '" + o.gc + "' is not never, each or every N");
+    fail("--gc: '" + o.gc + "' is not never, each or every=N");
     return kExitUsage;
   }
   if (o.detect.out_dir.empty()) o.detect.out_dir = default_out_dir("run");

@@ -28,7 +28,7 @@ struct WatchOptions {
   DetectOptions detect;
   double duration_s = 60;
   pid_t pid = 0;
-  std::string gc = "every 10";  // production-safe: a forced GC every 10 snapshots (detect_gc.h)
+  std::string gc = "every=10";  // production-safe: a forced GC every 10 snapshots (detect_gc.h)
   std::string target;
 };
 
@@ -102,7 +102,7 @@ int watch_command(WatchOptions& o) {
   so.out_dir = o.detect.out_dir;
   auto gc = parse_gc(o.gc);
   if (!gc) {
-    fail("--gc: '" + o.gc + "' is not never, each or every N");
+    fail("--gc: '" + o.gc + "' is not never, each or every=N");
     return kExitUsage;
   }
   so.gc_every = *gc;

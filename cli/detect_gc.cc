@@ -23,7 +23,7 @@ std::optional<int> parse_gc(const std::string& text) {
 std::string gc_words(int every) {
   if (every <= 0) return "never";
   if (every == 1) return "each";
-  return "every " + std::to_string(every);
+  return "every=" + std::to_string(every);
 }
 
 std::string gc_path(const std::string& path, int every, size_t index) {

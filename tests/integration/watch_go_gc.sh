@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `watch` on a Go service forces a GC only as often as --gc says: `each` forces one per snapshot,
-# `never` none, and the default (every 10) one in ten, so a production service is not collected
+# `never` none, and the default (every=10) one in ten, so a production service is not collected
 # every second. Counted by the runtime itself: with GODEBUG=gctrace=1 it logs every GC, and a
 # forced one (runtime.GC, which ?gc=1 calls) ends in "(forced)". NumGC would not do: on a heap
 # this small the scrapes' own allocations (a gzip writer per profile) start GCs of their own.
@@ -39,10 +39,12 @@ watch_gcs default
 # reproduce or explain (each and never were exact in that run too); the bound still tells every
 # tenth from each.
 [[ $GCS -ge 1 && $GCS -le 2 ]] || { echo "FAIL: default: $GCS GCs" >&2; exit 1; }
+watch_gcs every4 --gc every=4  # snapshots 0 and 4
+[[ $GCS -ge 2 && $GCS -le 3 ]] || { echo "FAIL: --gc every=4: $GCS GCs" >&2; exit 1; }
 python3 - "$WORK/default/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert any("(--gc every 10)" in n for n in r["notes"]), r["notes"]
+assert any("(--gc every=10)" in n for n in r["notes"]), r["notes"]
 PY
 # A malformed setting is a usage error; --help says what the setting costs.
 rc=0

@@ -17,7 +17,7 @@ TEST(Gc, Parses) {
     EXPECT_FALSE(parse_gc(bad)) << bad;
   EXPECT_EQ(gc_words(0), "never");
   EXPECT_EQ(gc_words(1), "each");
-  EXPECT_EQ(gc_words(10), "every 10");
+  EXPECT_EQ(gc_words(10), "every=10");
 }
 
 TEST(Gc, ForcesOnTheSnapshotsAskedFor) {
@@ -33,7 +33,7 @@ TEST(Gc, ForcesOnTheSnapshotsAskedFor) {
 
 TEST(Gc, NoteSaysHowOften) {
   EXPECT_EQ(gc_note(10, 1),
-            "Go heap: a GC forced (?gc=1) at every 10th snapshot, one every 10 s (--gc every 10)");
+            "Go heap: a GC forced (?gc=1) at every 10th snapshot, one every 10 s (--gc every=10)");
   EXPECT_NE(gc_note(0, 1).find("no GC forced (--gc never)"), std::string::npos);
 }
 
