@@ -192,6 +192,12 @@ void load_phase(Run& run, Session& session) {
   }
   session.take(Phase::kLoad);  // the state right at the end of the load
   std::string log_path = run.o.detect.out_dir + "/load.log";
+  if (auto log = read_text_file(log_path)) {
+    LoadSummaries runs = load_summaries(*log);
+    if (runs.empty > 0 && runs.empty < runs.runs)
+      session.add_note(std::to_string(runs.empty) + " of the load's " + std::to_string(runs.runs) +
+                       " wrk/ab runs sent no request (first: " + runs.first_empty + ")");
+  }
   if (std::string failed = load_failure(*load, log_path); !failed.empty()) {
     if (run.o.load_may_fail)
       session.add_note(failed + " (--load-may-fail: the run went on)");

@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -182,20 +183,39 @@ std::string go_under_agent_message(const std::string& program) {
          "(README, \"Go services\")";
 }
 
-std::string load_sent_nothing(const std::string& log_text) {
+LoadSummaries load_summaries(const std::string& log_text) {
+  LoadSummaries out;
   std::istringstream in(log_text);
   std::string line;
   while (std::getline(in, line)) {
     size_t p = line.find_first_not_of(" \t");
     if (p == std::string::npos) continue;
-    std::string_view l(line.data() + p, line.size() - p);
-    if (l.rfind("0 requests in ", 0) == 0) return "wrk: " + trim(std::string(l));
-    if (l.rfind("Complete requests:", 0) == 0 &&
-        l.find_first_not_of(" \t", 18) != std::string_view::npos &&
-        l.substr(l.find_first_not_of(" \t", 18)) == "0")
-      return "ab: Complete requests: 0";
+    std::string l = trim(line.substr(p));
+    std::string empty;
+    static const std::string kWrk = " requests in ", kAb = "Complete requests:";
+    if (size_t at = l.find(kWrk);
+        at != std::string::npos && at > 0 && l.find_first_not_of("0123456789") == at) {
+      ++out.runs;
+      if (l.rfind("0 requests in ", 0) == 0) empty = "wrk: " + l;
+    } else if (l.rfind(kAb, 0) == 0) {
+      ++out.runs;
+      std::string rest = l.substr(kAb.size());
+      if (rest.substr(std::min(rest.size(), rest.find_first_not_of(" \t"))) == "0")
+        empty = "ab: Complete requests: 0";
+    }
+    if (!empty.empty()) {
+      ++out.empty;
+      if (out.first_empty.empty()) out.first_empty = empty;
+    }
   }
-  return "";
+  return out;
+}
+
+std::string load_sent_nothing(const std::string& log_text) {
+  LoadSummaries s = load_summaries(log_text);
+  if (s.runs == 0 || s.empty < s.runs) return "";
+  if (s.runs == 1) return s.first_empty;
+  return "all " + std::to_string(s.runs) + " runs: " + s.first_empty;
 }
 
 std::string last_lines(const std::string& text, size_t n) {

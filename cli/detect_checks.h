@@ -41,8 +41,16 @@ std::string go_under_agent_message(const std::string& program);
 
 // ---- the load -------------------------------------------------------------------------------
 
-// Why the load's own output says it sent nothing ("0 requests in 5.00s" from wrk, "Complete
-// requests: 0" from ab), or empty.
+// The summaries of wrk ("N requests in 5.00s") and ab ("Complete requests: N") in a load's output:
+// how many runs, how many of them sent nothing, and the first such line.
+struct LoadSummaries {
+  int runs = 0;
+  int empty = 0;
+  std::string first_empty;
+};
+LoadSummaries load_summaries(const std::string& log_text);
+// Why the load's own output says it sent nothing: every wrk or ab run in it sent no request
+// ("0 requests in 5.00s", "Complete requests: 0"); empty when one sent some, or none is known.
 std::string load_sent_nothing(const std::string& log_text);
 
 // ---- the target's output ----------------------------------------------------------------------

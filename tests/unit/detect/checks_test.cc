@@ -78,6 +78,15 @@ TEST(Load, SummaryThatSentNothing) {
   EXPECT_EQ(load_sent_nothing("  1000 requests in 5.00s, 80.00KB read\n"), "");
   EXPECT_EQ(load_sent_nothing("Complete requests:      10\n"), "");
   EXPECT_EQ(load_sent_nothing(""), "");
+  // Several runs (a load of parallel wrk's): nothing sent only when every one sent nothing.
+  const char* one = "  0 requests in 12.07s, 0.00B read\n";
+  const char* some = "  400 requests in 12.00s, 47.94KB read\n";
+  EXPECT_EQ(load_sent_nothing(std::string(one) + one),
+            "all 2 runs: wrk: 0 requests in 12.07s, 0.00B read");
+  EXPECT_EQ(load_sent_nothing(std::string(one) + some), "");
+  LoadSummaries s = load_summaries(std::string(some) + one + some);
+  EXPECT_EQ(s.runs, 3);
+  EXPECT_EQ(s.empty, 1);
 }
 
 TEST(Output, LastLines) {
