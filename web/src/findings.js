@@ -73,7 +73,7 @@ function nextStep(report, f, verdict) {
   const site = f.site || {};
   const go = (report.target || {}).source === 'pprof';
   if (isUnsymbolized(site.function)) {
-    return 'Next step: this frame has no symbols. Install the debug info (debuginfod, or a -dbgsym package: it is looked for under /usr/lib/debug/.build-id/), or rebuild with -g, and run leakscope report again on the same snapshots.';
+    return 'Next step: this frame has no symbols. Install its debug info (a -dbgsym package: it is looked for under /usr/lib/debug/.build-id/), or rebuild with -g, and run again (the saved snapshots in snapshots/ open in pprof, which symbolizes them with the same debug info).';
   }
   if (verdict !== 'inconclusive') return null;
   return `Next step: give it more evidence: a longer load (at least 8 snapshots of it), load in rounds, or a finer sampling rate (${go ? 'runtime.MemProfileRate in the program' : '--rate 4K'}); then run again.`;
