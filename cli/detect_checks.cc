@@ -119,6 +119,21 @@ bool holds_socket(pid_t pid, const std::vector<uint64_t>& inodes) {
   return found;
 }
 
+// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
+std::optional<uint64_t> start_time(pid_t pid) {
+  auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return std::nullopt;
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
+  std::istringstream rest(stat->substr(close + 2));
+  std::string field;
+  for (int i = 3; i < 22; ++i)
+    if (!(rest >> field)) return std::nullopt;
+  uint64_t ticks = 0;
+  if (!(rest >> ticks)) return std::nullopt;
+  return ticks;
+}
+
 std::optional<pid_t> parent_of(pid_t pid) {
   auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) return std::nullopt;
@@ -278,34 +293,52 @@ bool descends_from(pid_t pid, pid_t root) {
   return pid == root;
 }
 
-std::optional<pid_t> port_owner(int port) {
+std::vector<pid_t> port_owners(int port) {
   std::vector<uint64_t> inodes;
   for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"})
     if (auto text = read_text_file(file))
       for (uint64_t i : parse_listening_inodes(*text, port)) inodes.push_back(i);
-  if (inodes.empty()) return std::nullopt;
+  std::vector<pid_t> owners;
+  if (inodes.empty()) return owners;
   DIR* d = opendir("/proc");
-  if (d == nullptr) return std::nullopt;
-  std::optional<pid_t> owner;
+  if (d == nullptr) return owners;
   while (dirent* e = readdir(d)) {
     auto pid = as_pid(e->d_name);
-    if (pid && holds_socket(*pid, inodes)) {
-      owner = *pid;
-      break;
-    }
+    if (pid && holds_socket(*pid, inodes)) owners.push_back(*pid);
   }
   closedir(d);
-  return owner;
+  return owners;
+}
+
+std::optional<pid_t> port_owner(int port) {
+  std::vector<pid_t> owners = port_owners(port);
+  if (owners.empty()) return std::nullopt;
+  return owners.front();
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 std::string foreign_port_owner(const Url& url, pid_t target, const std::string& program) {
-  auto owner = port_owner(url.port);
-  if (!owner || descends_from(*owner, target)) return "";
+  if (!is_loopback_host(url.host)) return "";  // a port number here may be another host's
+  std::vector<pid_t> owners = port_owners(url.port);
+  auto target_start = start_time(target);
+  std::optional<pid_t> old;
+  for (pid_t owner : owners) {
+    if (descends_from(owner, target)) return "";
+    // Only an owner older than the target is an old instance; a newer one was likely started
+    // for it (docker-proxy for `docker run -p`), which /proc cannot tie to the target.
+    auto started = start_time(owner);
+    if (!old && started && target_start && *started < *target_start) old = owner;
+  }
+  if (!old) return "";
   return "port " + std::to_string(url.port) + " of " + url.text() +
-         " is held by another process, PID " + std::to_string(*owner) + " (" + cmdline_of(*owner) +
-         "), not by the " + program + " that leakscope started (PID " + std::to_string(target) +
-         "): its profiles would be the other process's. Stop the old instance, or give this "
-         "one another debug port";
+         " is held by another process, PID " + std::to_string(*old) + " (" + cmdline_of(*old) +
+         "), started before the " + program + " that leakscope started (PID " +
+         std::to_string(target) +
+         "): its profiles would be the old process's. Stop the old instance, or give this one "
+         "another debug port";
 }
 
 std::string not_pprof_message(const Url& url, int status) {

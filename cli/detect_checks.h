@@ -71,8 +71,9 @@ std::optional<uint64_t> parse_socket_link(const std::string& link);
 std::optional<pid_t> port_owner(int port);
 // True when `pid` is `root` or a descendant of it (parents from /proc/PID/stat).
 bool descends_from(pid_t pid, pid_t root);
-// Empty when the debug port of `url` is held by `target` (or one of its children) or its owner
-// cannot be found; else the error naming the process that holds it.
+// Empty when the debug port of `url` is held by `target` (or one of its children), or its owner
+// cannot be found or is newer than the target (a helper started for it, like docker-proxy), or
+// the URL is not on loopback; else the error naming the older process that holds it.
 std::string foreign_port_owner(const Url& url, pid_t target, const std::string& program);
 
 // ---- what answers at a URL ----------------------------------------------------------------------
