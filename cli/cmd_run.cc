@@ -156,6 +156,9 @@ bool target_gone(Run& run, Session& session, const char* phase) {
     run.error = run.o.program[0] + " " + run.target.how_it_ended() + " during the " + phase +
                 " phase, " + std::to_string(static_cast<int>(session.now_s())) + " s into the run" +
                 run.target_tail();
+  } else if (run.o.pprof.empty()) {
+    // A wrapper that execs a Go program after the agent in it announced its port.
+    if (auto go = check_running_exe(run); !go) run.error = go.error().message;
   }
   return !run.error.empty();
 }
@@ -214,6 +217,10 @@ void load_phase(Run& run, Session& session) {
 // says, and "no leak" becomes "inconclusive".
 void check_heap_seen(Run& run, Session& session, ReportContext& ctx) {
   if (!run.error.empty() || !run.o.pprof.empty()) return;
+  if (auto go = check_running_exe(run); !go) {
+    run.error = go.error().message;
+    return;
+  }
   HeapSeen seen = heap_seen(session);
   if (seen == HeapSeen::kMoving) return;
   if (auto go = go_in_tree(run.target.pid())) {
