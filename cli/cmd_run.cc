@@ -296,6 +296,7 @@ int run_command(RunOptions& o) {
     session.run_phase(Phase::kCooldown, o.cooldown_s,
                       [&] { return target_gone(run, session, "cooldown"); });
   check_heap_seen(run, session, ctx);
+  if (ctx.blind.empty()) ctx.blind = missing_heap(session);
   run.target.stop();
   session.clear_progress();
   return finish_run(session, ctx, o.detect, run.error);

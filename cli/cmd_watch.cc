@@ -17,6 +17,7 @@
 #include "cli/detect_checks.h"
 #include "cli/detect_cli.h"
 #include "cli/detect_gc.h"
+#include "cli/detect_probe.h"
 
 namespace leakscope::cli {
 namespace {
@@ -126,6 +127,7 @@ int watch_command(WatchOptions& o) {
     }
     return false;
   });
+  if (ctx.blind.empty()) ctx.blind = missing_heap(session);
   session.clear_progress();
   return finish_run(session, ctx, o.detect, error);
 }

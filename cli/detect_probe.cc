@@ -49,4 +49,20 @@ HeapSeen heap_seen(const Session& session) {
   return totals.front() == 0 ? HeapSeen::kEmpty : HeapSeen::kConstant;
 }
 
+std::string missing_heap(const Session& session) {
+  if (!session.options().url) return "";
+  size_t with = 0, n = session.snapshots().size();
+  std::string first_error;
+  for (const Snapshot& s : session.snapshots()) {
+    if (s.profiles.count(analysis::Signal::kHeap))
+      ++with;
+    else if (first_error.empty() && !s.errors.empty())
+      first_error = s.errors.front();
+  }
+  if (n < 3 || 2 * with >= n) return "";
+  return std::to_string(n - with) + " of " + std::to_string(n) + " snapshots have no heap profile" +
+         (first_error.empty() ? std::string() : " (first: " + first_error + ")") +
+         ": heap leaks invisible for most of the run";
+}
+
 }  // namespace leakscope::cli

@@ -34,4 +34,9 @@ class PprofProbe {
 enum class HeapSeen { kMoving, kConstant, kEmpty };
 HeapSeen heap_seen(const Session& session);
 
+// When the debug server stopped answering for most of the session (more than half of the
+// snapshots have no heap profile: the target exec'd another program, or its server hung), what
+// that hides, with the first scrape error; empty otherwise, and for a /proc-only session.
+std::string missing_heap(const Session& session);
+
 }  // namespace leakscope::cli
