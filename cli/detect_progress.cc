@@ -71,7 +71,11 @@ std::string ProgressLog::line(const Snapshot& first, const Snapshot& now,
   if (now.proc.rss_bytes) add("rss " + human(static_cast<double>(*now.proc.rss_bytes), "bytes"));
   auto heap = now.profiles.find(analysis::Signal::kHeap);
   std::string grower;
-  if (heap != now.profiles.end()) {
+  if (heap != now.profiles.end() && now.phase == analysis::Phase::kBaseline) {
+    add("heap " + human(total(by_site(heap->second)), "bytes"));  // nothing has grown yet
+  } else if (heap != now.profiles.end()) {
+    // Symbolizing opens the target's debug info: not before the load, so that leakscope does
+    // not compete for the CPU with a target that is still starting.
     Profile after = heap->second;
     (void)symbolizer_->symbolize(after);
     add("heap " + human(total(by_site(after)), "bytes"));
@@ -91,7 +95,8 @@ std::string ProgressLog::line(const Snapshot& first, const Snapshot& now,
 
 void ProgressLog::maybe_print(const Snapshot& first, const Snapshot& now,
                               std::optional<double> left_s) {
-  if (last_t_s_ && now.t_s - *last_t_s_ < every_s_) return;
+  if (!last_t_s_) last_t_s_ = first.t_s;  // the first line after every_s, not at once
+  if (now.t_s - *last_t_s_ < every_s_) return;
   last_t_s_ = now.t_s;
   std::fprintf(stderr, "%s\n", line(first, now, left_s).c_str());
   std::fflush(stderr);

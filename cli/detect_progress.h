@@ -24,7 +24,7 @@ class ProgressLog {
   explicit ProgressLog(double every_s = 5);
   ~ProgressLog();
 
-  // Prints a line for `now` if `every_s` passed since the last one (or it is the first).
+  // Prints a line for `now` if `every_s` passed since the last one (or since `first`).
   // `left_s`: seconds left in the phase, nullopt when the phase ends with the load.
   void maybe_print(const Snapshot& first, const Snapshot& now, std::optional<double> left_s);
 
