@@ -16,7 +16,10 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/detect_checks.h"
 #include "cli/detect_cli.h"
+#include "cli/detect_gc.h"
+#include "cli/detect_probe.h"
 #include "cli/detect_target.h"
 #include "core/analysis/pacing.h"
 
@@ -39,6 +42,8 @@ struct RunOptions {
   std::string pprof;
   analysis::RoundsPolicy rounds;
   double startup_timeout_s = 20;
+  bool load_may_fail = false;
+  std::string gc = "each";  // a run is a test bench: every snapshot current (detect_gc.h)
   std::vector<std::string> program;
 };
 
@@ -48,8 +53,33 @@ struct Run {
   Child target;
   std::optional<Url> url;
   std::string announce_path;
-  std::string error;  // set once something went wrong; phases stop
+  std::string error;        // set once something went wrong; phases stop
+  std::string exe_checked;  // the /proc/PID/exe last found not to be Go
+
+  std::string target_log() const { return o.detect.out_dir + "/target.log"; }
+  // The last lines of the target's output, for an error that ends the run early.
+  std::string target_tail() const { return output_tail(target_log(), o.program[0]); }
 };
+
+// A Go program under the agent: Go allocates without malloc, so the heap stays empty and the
+// run would end in a confident "no leak". Checked on the program before it starts.
+Result<void> refuse_go_under_agent(const RunOptions& o) {
+  if (!o.pprof.empty()) return {};
+  auto path = resolve_program(o.program[0]);
+  if (path && is_go_program_file(*path)) return make_error(go_under_agent_message(o.program[0]));
+  return {};
+}
+
+// The same on what actually runs, once started: a wrapper script that execs a Go binary.
+Result<void> check_running_exe(Run& run) {
+  char buf[4096];
+  std::string link = "/proc/" + std::to_string(run.target.pid()) + "/exe";
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0 || std::string(buf, static_cast<size_t>(n)) == run.exe_checked) return {};
+  run.exe_checked.assign(buf, static_cast<size_t>(n));
+  if (is_go_program_file(link)) return make_error(go_under_agent_message(run.exe_checked));
+  return {};
+}
 
 Result<void> start_target(Run& run) {
   std::vector<std::pair<std::string, std::string>> env;
@@ -70,7 +100,7 @@ Result<void> start_target(Run& run) {
            {"LEAKSCOPE_ANNOUNCE", run.announce_path},
            {"LEAKSCOPE_RATE", std::to_string(*rate)}};
   }
-  auto child = Child::spawn(run.o.program, env, run.o.detect.out_dir + "/target.log");
+  auto child = Child::spawn(run.o.program, env, run.target_log());
   if (!child) return child.error();
   run.target = std::move(*child);
   return {};
@@ -87,17 +117,27 @@ Result<void> wait_for_debug_server(Run& run) {
     if (!parsed) return parsed.error().wrap("--pprof");
     url = *parsed;
   }
+  PprofProbe probe;
   while (std::chrono::steady_clock::now() < deadline && !g_interrupted) {
     if (run.target.exited())
       return make_error(prog + " " + run.target.how_it_ended() +
-                        " before its debug server answered (its output: " + run.o.detect.out_dir +
-                        "/target.log)");
-    if (!url)
-      if (auto text = read_text_file(run.announce_path))
-        if (auto parsed = parse_announce(*text)) url = *parsed;
-    if (url && Scraper(*url).answers(run.o.pprof.empty() ? "/debug/pprof/heap" : "/debug/pprof/")) {
-      run.url = url;
-      return {};
+                        " before its debug server answered" + run.target_tail());
+    if (run.o.pprof.empty()) {
+      if (auto go = check_running_exe(run); !go) return go;
+      if (!url)
+        if (auto text = read_text_file(run.announce_path))
+          if (auto parsed = parse_announce(*text)) url = *parsed;
+      if (url && Scraper(*url).answers("/debug/pprof/heap")) {
+        run.url = url;
+        return {};
+      }
+    } else {
+      auto answer = probe.check(*url, run.target.pid(), prog);
+      if (!answer) return make_error(answer.error().message + run.target_tail());
+      if (*answer) {
+        run.url = url;
+        return {};
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -117,14 +157,28 @@ bool target_gone(Run& run, Session& session, const char* phase) {
     run.error = std::string("interrupted during the ") + phase + " phase";
   } else if (run.target.exited()) {
     run.error = run.o.program[0] + " " + run.target.how_it_ended() + " during the " + phase +
-                " phase, " + std::to_string(static_cast<int>(session.now_s())) +
-                " s into the run (its output: " + run.o.detect.out_dir + "/target.log)";
+                " phase, " + std::to_string(static_cast<int>(session.now_s())) + " s into the run" +
+                run.target_tail();
+  } else if (run.o.pprof.empty()) {
+    // A wrapper that execs a Go program after the agent in it announced its port.
+    if (auto go = check_running_exe(run); !go) run.error = go.error().message;
   }
   return !run.error.empty();
 }
 
+// Why the load did not load the target: it exited non-zero (127: no such command; curl's 7:
+// connection refused), or its own summary says it sent nothing. Empty when it looks fine.
+std::string load_failure(Child& load, const std::string& log_path) {
+  auto log = read_text_file(log_path);
+  if (load.exit_code() != 0) return "the load command " + load.how_it_ended();
+  if (std::string nothing = log ? load_sent_nothing(*log) : ""; !nothing.empty())
+    return "the load command sent no request (" + nothing + ")";
+  return "";
+}
+
 // One run of the load command, snapshotting as fast as affordable until it exits. False when it
-// could not start, the target died, or it failed (a failed load is not repeated).
+// could not start, the target died, or it failed (a failed load is not repeated; unless
+// --load-may-fail, it is an error: a run that measured no load cannot say there is no leak).
 bool load_round(Run& run, Session& session, bool continuing) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"LEAKSCOPE_TARGET_PID", std::to_string(run.target.pid())},
@@ -141,9 +195,16 @@ bool load_round(Run& run, Session& session, bool continuing) {
     load->stop(2);
     return false;
   }
-  if (load->exit_code() == 0) return true;
-  session.add_note("the load command " + load->how_it_ended() +
-                   " (its output: " + run.o.detect.out_dir + "/load.log)");
+  std::string log_path = run.o.detect.out_dir + "/load.log";
+  std::string failed = load_failure(*load, log_path);
+  if (failed.empty()) return true;
+  if (run.o.load_may_fail)
+    session.add_note(failed + " (--load-may-fail: the run went on)");
+  else
+    run.error = failed +
+                ": the run measured no load, so it cannot say there is no leak (pass "
+                "--load-may-fail when a failing load is expected)" +
+                output_tail(log_path, "the load command", 5);
   return false;
 }
 
@@ -170,11 +231,42 @@ void load_phase(Run& run, Session& session) {
   } while (ok && analysis::another_round(run.o.rounds, done, session.now_s() - start, last_s));
   std::string note = analysis::rounds_note(run.o.rounds, done, session.now_s() - start, first_s);
   if (!note.empty()) session.add_note(note);
+  if (auto log = read_text_file(run.o.detect.out_dir + "/load.log")) {  // every round's output
+    LoadSummaries runs = load_summaries(*log);
+    if (runs.empty > 0 && runs.empty < runs.runs)
+      session.add_note(std::to_string(runs.empty) + " of the load's " + std::to_string(runs.runs) +
+                       " wrk/ab runs sent no request (first: " + runs.first_empty + ")");
+  }
+}
+
+// A heap that did not move the whole run under the agent: a Go program in the target's tree (a
+// wrapper that started it) is an error; a heap that stayed empty was not seen, which the report
+// says, and "no leak" becomes "inconclusive".
+void check_heap_seen(Run& run, Session& session, ReportContext& ctx) {
+  if (!run.error.empty() || !run.o.pprof.empty()) return;
+  if (auto go = check_running_exe(run); !go) {
+    run.error = go.error().message;
+    return;
+  }
+  HeapSeen seen = heap_seen(session);
+  if (seen == HeapSeen::kMoving) return;
+  if (auto go = go_in_tree(run.target.pid())) {
+    run.error = go_under_agent_message(*go);
+  } else if (seen == HeapSeen::kEmpty) {
+    ctx.blind = "the agent sampled no heap allocation in " + run.o.program[0] +
+                " during the whole run (at --rate " + run.o.rate +
+                "): heap leaks invisible. Does it allocate through malloc?";
+  }
 }
 
 int run_command(RunOptions& o) {
   if (o.detect.interval_s <= 0) {
     fail("--interval must be positive");
+    return kExitUsage;
+  }
+  auto gc = parse_gc(o.gc);
+  if (!gc) {
+    fail("--gc: '" + o.gc + "' is not never, each or every=N");
     return kExitUsage;
   }
   if (o.detect.out_dir.empty()) o.detect.out_dir = default_out_dir("run");
@@ -198,6 +290,7 @@ int run_command(RunOptions& o) {
   }
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
+  if (auto go = refuse_go_under_agent(o); !go) return fail(go.error().message);
   if (auto started = start_target(run); !started) return fail(started.error().message);
   ctx.target.pid = run.target.pid();
   if (std::string bad = prepare_context(o.detect, run.target.pid(), ctx); !bad.empty()) {
@@ -207,13 +300,16 @@ int run_command(RunOptions& o) {
 
   so.pid = run.target.pid();
   so.interval_s = o.detect.interval_s;
+  so.gc_every = *gc;
   so.out_dir = o.detect.out_dir;
   so.progress = stderr_is_tty();
+  so.progress_log = !so.progress;
   auto ready = wait_for_debug_server(run);
   if (ready) so.url = run.url;
   ctx.target.url = run.url ? std::optional<std::string>(run.url->text()) : std::nullopt;
   Session session(so);
   if (auto opened = session.open(); !opened) return fail(opened.error().message);
+  if (!o.pprof.empty() && *gc != 1) session.add_note(gc_note(*gc, so.interval_s));
   if (!ready) {
     // No debug server: keep what /proc shows of the target, then report the error.
     if (!run.target.exited()) session.take(Phase::kBaseline);
@@ -227,6 +323,8 @@ int run_command(RunOptions& o) {
   if (run.error.empty())
     session.run_phase(Phase::kCooldown, o.cooldown_s,
                       [&] { return target_gone(run, session, "cooldown"); });
+  check_heap_seen(run, session, ctx);
+  if (ctx.blind.empty()) ctx.blind = missing_heap(session);
   run.target.stop();
   session.clear_progress();
   return finish_run(session, ctx, o.detect, run.error);
@@ -255,6 +353,7 @@ const RegisterCommand kRun{{
       sub.add_option("--pprof", o->pprof,
                      "use the target's own net/http/pprof at this URL (no agent)");
       sub.add_option("--metrics", o->detect.metrics, kMetricsHelp);
+      sub.add_option("--gc", o->gc, kGcHelp);
       sub.add_option("--out", o->detect.out_dir, "output directory (default leakscope-run-DATE)");
       sub.add_flag("--json", o->detect.json, "print report.json instead of the text report");
       sub.add_option("--limit", o->detect.limit,
@@ -263,6 +362,8 @@ const RegisterCommand kRun{{
       sub.add_option("--wrapper", o->detect.wrappers, kWrapperHelp)->allow_extra_args(false);
       sub.add_option("--startup-timeout", o->startup_timeout_s,
                      "seconds to wait for the debug server (default 20)");
+      sub.add_flag("--load-may-fail", o->load_may_fail,
+                   "a load command that exits non-zero or sends nothing is a note, not an error");
       sub.add_option("program", o->program, "the program and its arguments (after --)")->required();
       return [o] { return run_command(*o); };
     },

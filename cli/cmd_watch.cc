@@ -4,14 +4,20 @@
 // (RSS, PSS, threads, fds: no stacks, and the report says so). Every snapshot is in the one
 // phase "watch": with no idle phase to compare against, a leak is growth that is still going on
 // at the end (judge.h).
+#include <dirent.h>
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 
 #include "cli/command.h"
+#include "cli/detect_checks.h"
 #include "cli/detect_cli.h"
+#include "cli/detect_gc.h"
+#include "cli/detect_probe.h"
 
 namespace leakscope::cli {
 namespace {
@@ -23,6 +29,7 @@ struct WatchOptions {
   DetectOptions detect;
   double duration_s = 60;
   pid_t pid = 0;
+  std::string gc = "every=10";  // production-safe: a forced GC every 10 snapshots (detect_gc.h)
   std::string target;
 };
 
@@ -38,7 +45,23 @@ Result<Source> probe(const Url& url) {
   Scraper s(url);
   if (s.answers("/debug/pprof/fds")) return Source::kAgent;
   if (s.answers("/debug/pprof/goroutine")) return Source::kPprof;
+  if (int status = s.status("/debug/pprof/"); status != 0 && status != 200)
+    return make_error(not_pprof_message(url, status));
   return make_error("no pprof debug server answers at " + url.text() + "/debug/pprof/");
+}
+
+// What a watch of `pid` cannot see, said in the report rather than left as a silent gap; empty
+// when it sees everything /proc has.
+std::string unreadable(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(dir.c_str());
+  if (d != nullptr) {
+    closedir(d);
+    return "";
+  }
+  return dir + " is not readable (" + std::strerror(errno) +
+         "; another user's process?): descriptor leaks invisible. Run leakscope as that user, or "
+         "as root, to see them";
 }
 
 int watch_command(WatchOptions& o) {
@@ -58,6 +81,8 @@ int watch_command(WatchOptions& o) {
       fail("TARGET: " + url.error().message);
       return kExitUsage;
     }
+    if (o.pid != 0 && !read_proc_figures(o.pid))
+      return fail("--pid: no process " + std::to_string(o.pid));
     auto source = probe(*url);
     if (!source) return fail(source.error().message);
     so.source = *source;
@@ -72,16 +97,25 @@ int watch_command(WatchOptions& o) {
     fail(bad);
     return kExitUsage;
   }
+  if (so.pid > 0) ctx.blind = unreadable(so.pid);
   if (o.detect.out_dir.empty()) o.detect.out_dir = default_out_dir("watch");
   so.interval_s = o.detect.interval_s;
   so.out_dir = o.detect.out_dir;
+  auto gc = parse_gc(o.gc);
+  if (!gc) {
+    fail("--gc: '" + o.gc + "' is not never, each or every=N");
+    return kExitUsage;
+  }
+  so.gc_every = *gc;
   so.progress = stderr_is_tty();
+  so.progress_log = !so.progress;
   if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
     fail(bad);
     return kExitUsage;
   }
   Session session(so);
   if (auto opened = session.open(); !opened) return fail(opened.error().message);
+  if (so.source == Source::kPprof) session.add_note(gc_note(*gc, so.interval_s));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   std::string error;
@@ -93,6 +127,7 @@ int watch_command(WatchOptions& o) {
     }
     return false;
   });
+  if (ctx.blind.empty()) ctx.blind = missing_heap(session);
   session.clear_progress();
   return finish_run(session, ctx, o.detect, error);
 }
@@ -104,6 +139,7 @@ const RegisterCommand kWatch{{
       auto o = std::make_shared<WatchOptions>();
       sub.add_option("--duration", o->duration_s, "seconds to watch (default 60; Ctrl-C ends)");
       sub.add_option("--interval", o->detect.interval_s, "seconds between snapshots (default 1)");
+      sub.add_option("--gc", o->gc, kGcHelp);
       sub.add_option("--pid", o->pid, "with a URL target: also read this process's /proc figures");
       sub.add_option("--metrics", o->detect.metrics, kMetricsHelp);
       sub.add_option("--out", o->detect.out_dir, "output directory (default leakscope-watch-DATE)");

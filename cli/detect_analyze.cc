@@ -99,6 +99,13 @@ void collect_metrics(const Session& session, Collected& c) {
                     (first_error.empty() ? std::string() : " (first: " + first_error + ")"));
 }
 
+// Where the symbolizer looks for what a stripped binary lacks (SymbolizeOptions, libdwfl's
+// standard search), so the reader knows what to install.
+constexpr const char* kDebugInfoHint =
+    ": debug info is looked for in each file itself, beside it (.gnu_debuglink, and in .debug/), "
+    "and under /usr/lib/debug/.build-id/xx/yyyy.debug by build ID; install the -dbgsym packages, "
+    "or build with -g, and run again";
+
 Collected collect(const Session& session, bool go_runtime,
                   const analysis::SiteOptions& site_options) {
   const auto& snaps = session.snapshots();
@@ -123,7 +130,7 @@ Collected collect(const Session& session, bool go_runtime,
         symbol_note = true;
         c.notes.push_back(ok ? std::to_string(stats.locations - stats.resolved) + " of " +
                                    std::to_string(stats.locations) +
-                                   " locations could not be symbolized"
+                                   " locations could not be symbolized" + kDebugInfoHint
                              : "symbolizing: " + ok.error().message);
       }
       auto idx = value_index(p, signal);

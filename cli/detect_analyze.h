@@ -20,6 +20,8 @@ struct ReportContext {
   analysis::AnalysisOptions options;
   bool go_runtime = false;
   double requested_rate = 0;  // --rate in bytes; the analysis says so when the profile is coarser
+  // What the run could not see, said as a note; a "no leak" verdict becomes "inconclusive".
+  std::string blind;
 };
 
 // Never fails: what cannot be read becomes a note in the report.

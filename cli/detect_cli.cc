@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -84,6 +85,14 @@ std::string prepare_metrics(const DetectOptions& o, SessionOptions& so) {
 int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
                const std::string& error) {
   report::Report r = build_report(session, ctx);
+  if (!ctx.blind.empty()) {
+    r.notes.push_back(ctx.blind);
+    if (r.verdict == analysis::Verdict::kNoLeak) {
+      r.verdict = analysis::Verdict::kInconclusive;
+      r.summary = "inconclusive: nothing grew in what could be seen, and part could not (" +
+                  ctx.blind.substr(0, ctx.blind.find(':')) + ": see the notes)";
+    }
+  }
   if (!error.empty()) {
     r.notes.push_back("incomplete run: " + error);
     if (r.verdict == analysis::Verdict::kNoLeak) r.verdict = analysis::Verdict::kInconclusive;
@@ -96,9 +105,12 @@ int finish_run(const Session& session, const ReportContext& ctx, const DetectOpt
                 report::render_text(r).c_str(), o.out_dir.c_str());
   std::fflush(stdout);
   if (!written) return fail(written.error().message);
-  if (!error.empty())
-    return fail(error + " (" + std::to_string(session.snapshots().size()) + " snapshots kept in " +
-                o.out_dir + ")");
+  if (!error.empty()) {
+    // The first line says what went wrong; quoted output, if any, follows it.
+    size_t eol = std::min(error.find('\n'), error.size());
+    return fail(error.substr(0, eol) + " (" + std::to_string(session.snapshots().size()) +
+                " snapshots kept in " + o.out_dir + ")" + error.substr(eol));
+  }
   return r.verdict == analysis::Verdict::kLeak ? kExitLeakFound : kExitOk;
 }
 

@@ -56,4 +56,9 @@ Result<Profile> Scraper::profile(const std::string& path) {
 
 bool Scraper::answers(const std::string& path) { return get(path).ok(); }
 
+int Scraper::status(const std::string& path) {
+  auto res = client_->Get((url_.prefix + path).c_str());
+  return res ? res->status : 0;
+}
+
 }  // namespace leakscope::cli

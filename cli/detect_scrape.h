@@ -35,6 +35,8 @@ class Scraper {
   Result<Profile> profile(const std::string& path);
   // True when GET prefix+path answers 200.
   bool answers(const std::string& path);
+  // The HTTP status of GET prefix+path; 0 when no HTTP answer came (refused, timed out).
+  int status(const std::string& path);
 
  private:
   Url url_;

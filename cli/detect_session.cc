@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/detect_gc.h"
+#include "cli/detect_progress.h"
 #include "core/analysis/judge.h"
 #include "core/analysis/pacing.h"
 #include "core/profile/pprof_codec.h"
@@ -89,7 +91,9 @@ const char* to_string(Source s) {
   return "?";
 }
 
-Session::Session(SessionOptions options) : options_(std::move(options)) {}
+Session::Session(SessionOptions options) : options_(std::move(options)) {
+  if (options_.progress_log && !options_.progress) log_ = std::make_unique<ProgressLog>();
+}
 Session::~Session() { clear_progress(); }
 
 Result<void> Session::open() {
@@ -154,7 +158,8 @@ void Session::take(Phase phase) {
   if (phases_.empty() || phases_.back().name != analysis::to_string(phase))
     phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
   if (scraper_)
-    for (const Endpoint& e : endpoints(options_.source)) fetch(e.signal, e.path, s);
+    for (const Endpoint& e : endpoints(options_.source))
+      fetch(e.signal, gc_path(e.path, options_.gc_every, snapshots_.size()), s);
   scrape_metrics(s);
   if (options_.pid > 0) {
     auto figures = read_proc_figures(options_.pid);
@@ -169,6 +174,7 @@ void Session::take(Phase phase) {
   snapshots_.push_back(std::move(s));
   write_series_file();
   if (options_.progress) show_progress(snapshots_.back());
+  if (log_) log_->maybe_print(snapshots_.front(), snapshots_.back(), time_left());
 }
 
 void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop, bool fast,
@@ -181,6 +187,7 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
                                    snapshots_.empty() ? 0 : snapshots_.back().cost_s);
   };
   const double start = now_s();
+  phase_end_s_ = max_s >= 0 ? std::optional<double>(start + max_s) : std::nullopt;
   double due = start;
   if (continuing && !snapshots_.empty()) due = std::max(start, snapshots_.back().t_s + every());
   for (;;) {

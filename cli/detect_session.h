@@ -28,6 +28,8 @@
 
 namespace leakscope::cli {
 
+class ProgressLog;
+
 enum class Source { kAgent, kPprof, kProc };
 const char* to_string(Source s);
 
@@ -49,8 +51,10 @@ struct SessionOptions {
   bool probe_metrics = false;      // no metrics_url: try url + "/metrics" at the first snapshot
   pid_t pid = 0;                   // 0: no /proc figures
   double interval_s = 1;
+  int gc_every = 1;  // Go heap: force a GC (?gc=1) every Nth snapshot, 0 never (detect_gc.h)
   std::string out_dir;
-  bool progress = false;  // a one-line progress display on stderr
+  bool progress = false;      // a one-line progress display on stderr
+  bool progress_log = false;  // stderr is a log: a plain progress line every few seconds
 };
 
 class Session {
@@ -93,6 +97,9 @@ class Session {
   void scrape_metrics(Snapshot& s);
   void write_series_file() const;
   void show_progress(const Snapshot& s);
+  std::optional<double> time_left() const {
+    return phase_end_s_ ? std::optional<double>(*phase_end_s_ - now_s()) : std::nullopt;
+  }
 
   SessionOptions options_;
   std::unique_ptr<Scraper> scraper_;
@@ -105,6 +112,8 @@ class Session {
   bool progress_shown_ = false;
   double max_cost_s_ = 0;
   std::vector<double> round_ends_;
+  std::unique_ptr<ProgressLog> log_;   // with progress_log (detect_progress.h)
+  std::optional<double> phase_end_s_;  // when the phase running ends; nullopt: with the load
 };
 
 }  // namespace leakscope::cli

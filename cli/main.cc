@@ -1,6 +1,7 @@
 // leakscope: the command line. Verbs register themselves (command.h); this file only parses.
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli/command.h"
 
@@ -14,6 +15,17 @@ std::vector<Command>& commands() {
 int fail(const std::string& message) {
   std::fprintf(stderr, "leakscope: error: %s\n", message.c_str());
   return kExitError;
+}
+
+// `leakscope run ./svc -addr x`: the program's own options were read as leakscope's. Says where
+// the `--` goes when a `run` command line has none.
+void hint_double_dash(int argc, char** argv) {
+  if (argc < 3 || std::string_view(argv[1]) != "run") return;
+  for (int i = 2; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--") return;
+  std::fprintf(stderr,
+               "leakscope: hint: put -- before the program, so that its own options are not read "
+               "as leakscope's: leakscope run [OPTIONS] -- PROGRAM [ARGS...]\n");
 }
 
 }  // namespace leakscope::cli
@@ -33,6 +45,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
+    if (rc != 0) hint_double_dash(argc, argv);
     return rc == 0 ? kExitOk : kExitUsage;
   }
   return chosen ? chosen() : kExitUsage;

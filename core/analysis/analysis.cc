@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "core/analysis/patterns.h"
+#include "core/analysis/merge_lines.h"
 #include "core/analysis/sites.h"
 #include "core/analysis/trend.h"
 
@@ -117,7 +118,20 @@ void mark_unseen_growth(const RunSeries& run, const Judgement& j, double floor, 
 
 std::string retention_advice(bool go) { return allocator_retention_fix(go); }
 
-// RSS against the live heap: retention, an unexplained rise, or nothing to say.
+// The kinds of leak already found whose memory the heap profile does not hold (goroutine and
+// thread stacks, socket buffers), e.g. "goroutines, fds"; empty when none.
+std::string held_outside_heap(const std::vector<Finding>& findings) {
+  std::string kinds;
+  for (Signal s : {Signal::kGoroutines, Signal::kThreads, Signal::kFds})
+    if (std::any_of(findings.begin(), findings.end(),
+                    [&](const Finding& f) { return f.kind == s && f.verdict == Verdict::kLeak; }))
+      kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(s));
+  return kinds;
+}
+
+// RSS against the live heap: retention, an unexplained rise, or nothing to say. RSS that leaked
+// goroutines or threads explain is not retention: GOMEMLIMIT or malloc_trim would not bring it
+// back, and the advice would send the reader after the wrong cause.
 void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
   auto rss = run.totals.find(Signal::kRss);
   if (rss == run.totals.end()) return;
@@ -136,6 +150,14 @@ void judge_rss(const RunSeries& run, const AnalysisOptions& o, Analysis& out) {
   double rss_kept = r.growth * (1 - r.returned);
   double heap_kept = std::isnan(h.returned) ? h.growth : h.growth * (1 - h.returned);
   if (rss_kept >= floor && heap_kept < 0.5 * rss_kept) {
+    if (std::string held = held_outside_heap(out.findings); !held.empty()) {
+      out.notes.push_back(
+          "RSS kept " + human(rss_kept, "bytes") + " in cooldown beyond the live heap (" +
+          human(std::max(0.0, heap_kept), "bytes") + "); the " + held +
+          " leaked above hold memory outside the heap profile (stacks, buffers), so it "
+          "is not called allocator retention");
+      return;
+    }
     Finding f = finding_of(r, Signal::kRss, floor, run, v);
     f.verdict = Verdict::kRetention;
     f.confidence = std::clamp(1 - std::max(0.0, r.returned), 0.0, 1.0);
@@ -195,9 +217,33 @@ void add_forecasts(const RunSeries& run, std::vector<Finding>& findings) {
   }
 }
 
-std::string site_name(const Finding& f) {
-  if (!f.metric.empty()) return f.metric;
-  return f.site.function.empty() ? std::string("(process)") : f.site.function;
+// The headline's list: each function once per kind (the several lines of one function, an object
+// and its string, add up), its name short, at most three.
+// `count`, when given, receives the number of distinct entries.
+std::string headline_list(const std::vector<const Finding*>& fs, size_t* count = nullptr) {
+  struct Entry {
+    std::string name;
+    Signal kind;
+    double growth = 0, per_s = 0;
+  };
+  std::vector<Entry> entries;
+  for (const Finding* f : fs) {
+    std::string name = display_name(*f);
+    auto it = std::find_if(entries.begin(), entries.end(),
+                           [&](const Entry& e) { return e.name == name && e.kind == f->kind; });
+    if (it == entries.end()) it = entries.insert(entries.end(), Entry{name, f->kind});
+    it->growth += f->growth;
+    it->per_s += f->growth_per_s;
+  }
+  if (count) *count = entries.size();
+  std::string s;
+  for (size_t i = 0; i < entries.size() && i < 3; ++i) {
+    const Entry& e = entries[i];
+    s += (i ? "; " : "") + e.name + " (" + to_string(e.kind) + ", +" +
+         human(e.growth, unit_of(e.kind)) + ", " + human(e.per_s, unit_of(e.kind)) + "/s)";
+  }
+  if (entries.size() > 3) s += "; and " + std::to_string(entries.size() - 3) + " more";
+  return s;
 }
 
 std::string summarize(const Analysis& a) {
@@ -208,19 +254,12 @@ std::string summarize(const Analysis& a) {
     if (f.verdict == Verdict::kRetention) retention.push_back(&f);
     if (f.verdict == Verdict::kInconclusive) unsure.push_back(&f);
   }
-  auto list = [](const std::vector<const Finding*>& fs) {
-    std::string s;
-    for (size_t i = 0; i < fs.size() && i < 3; ++i) {
-      const Finding& f = *fs[i];
-      s += (i ? "; " : "") + site_name(f) + " (" + to_string(f.kind) + ", +" +
-           human(f.growth, unit_of(f.kind)) + ", " + human(f.growth_per_s, unit_of(f.kind)) + "/s)";
-    }
-    if (fs.size() > 3) s += "; and " + std::to_string(fs.size() - 3) + " more";
-    return s;
-  };
-  if (!leaks.empty())
-    return std::to_string(leaks.size()) + (leaks.size() == 1 ? " leak" : " leaks") +
-           " under load: " + list(leaks);
+  auto list = [](const std::vector<const Finding*>& fs) { return headline_list(fs); };
+  if (!leaks.empty()) {
+    size_t n = 0;
+    std::string named = headline_list(leaks, &n);
+    return std::to_string(n) + (n == 1 ? " leak" : " leaks") + " under load: " + named;
+  }
   if (!retention.empty()) return "no leak; the allocator retained memory: " + list(retention);
   if (!unsure.empty()) return "inconclusive: " + list(unsure);
   return "no leak: nothing grew under load beyond the noise and stayed";
@@ -258,6 +297,7 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
     }
     out.findings.push_back(std::move(f));
   }
+  merge_lines(out.findings);
   for (const auto& [signal, values] : run.totals) {
     if (signal == Signal::kRss || has_sites[signal]) continue;
     double floor = noise_floor(signal, max_finite(values), first_finite(values), run.sampling_rate);

@@ -66,4 +66,19 @@ const char* unit_of(Signal s) {
   }
 }
 
+std::string short_function_name(const std::string& name, size_t max) {
+  if (name.size() <= max) return name;
+  for (size_t at = name.find('('); at != std::string::npos; at = name.find('(', at + 1)) {
+    bool op = at >= 8 && name.compare(at - 8, 8, "operator") == 0;
+    if (!op && name.compare(at, 10, "(anonymous") != 0) return name.substr(0, at) + "(...)";
+  }
+  return name.substr(0, max - 3) + "...";
+}
+
+std::string display_name(const Finding& f) {
+  if (!f.metric.empty()) return f.metric;
+  if (f.site.function.empty()) return kWholeProcess;
+  return short_function_name(f.site.function);
+}
+
 }  // namespace leakscope::analysis

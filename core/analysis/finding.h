@@ -57,4 +57,12 @@ struct Finding {
   Pattern pattern;                            // set by match_patterns(); empty id: not matched yet
 };
 
+// What a headline or a card calls a finding, decided here once: the metric family; for a signal
+// read without stacks (/proc threads or fds, RSS) "(whole process, no stacks)"; else the site's
+// function, short_function_name'd.
+std::string display_name(const Finding& f);
+// A long C++ name without its parameter list, "ns::f(...)" (names up to `max` are kept whole).
+std::string short_function_name(const std::string& name, size_t max = 60);
+inline constexpr const char* kWholeProcess = "(whole process, no stacks)";
+
 }  // namespace leakscope::analysis

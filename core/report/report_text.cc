@@ -41,20 +41,12 @@ std::string basename(const std::string& path) {
 }
 
 std::string where(const Frame& f) {
-  std::string s = f.function.empty() ? std::string("(whole process, no stacks)") : f.function;
+  std::string s = f.function.empty() ? std::string(analysis::kWholeProcess) : f.function;
   if (!f.file.empty()) s += "  " + f.file + (f.line > 0 ? ":" + std::to_string(f.line) : "");
   return s;
 }
 
-// A long C++ name without its parameter list: "ns::f(...)".
-std::string short_name(const std::string& name) {
-  if (name.size() <= 60) return name;
-  for (size_t at = name.find('('); at != std::string::npos; at = name.find('(', at + 1)) {
-    bool op = at >= 8 && name.compare(at - 8, 8, "operator") == 0;
-    if (!op && name.compare(at, 10, "(anonymous") != 0) return name.substr(0, at) + "(...)";
-  }
-  return name.substr(0, 57) + "...";
-}
+std::string short_name(const std::string& name) { return analysis::short_function_name(name); }
 
 // The site and up to three callers in the user's code, "site (file:line) <- caller <- ...":
 // library frames between them (std::__invoke and its kin) are left to report.json.
@@ -102,7 +94,10 @@ std::string finding_text(const Finding& f, size_t n) {
                   (f.suppressed ? " (suppressed)" : "") + "  " + analysis::to_string(f.kind) +
                   "  " + (f.metric.empty() ? where(f.site) : f.metric + "  (metric family)") + "\n";
   s += "    growth " + std::string(f.growth >= 0 ? "+" : "") + human(f.growth, unit) + " (" +
-       human(f.growth_per_s, unit) + "/s), confidence " + fmt("%.2f", f.confidence);
+       human(f.growth_per_s, unit) + "/s)";
+  // An inconclusive finding has no confidence to speak of: the evidence says what is missing.
+  if (f.verdict != analysis::Verdict::kInconclusive)
+    s += ", confidence " + fmt("%.2f", f.confidence);
   if (f.forecast_s_to_limit) s += ", memory limit in ~" + duration(*f.forecast_s_to_limit);
   s += "\n    " + f.evidence + "\n";
   s += pattern_text(f);

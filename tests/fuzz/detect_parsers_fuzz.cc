@@ -1,11 +1,15 @@
 // Fuzzes the detective's parsers of outside text: /proc/PID/status, smaps_rollup, /proc/PID/cgroup,
-// cgroup memory limits, debug URLs and the agent's announce file. None may crash, hang or read out
-// of bounds on any input; results must respect their own invariants (sizes non-negative, ports in
-// range, hosts non-empty and free of blanks, line breaks, '@', '/' and brackets).
+// cgroup memory limits, debug URLs and the agent's announce file, and the checks' parsers: ELF
+// section headers (is_go_elf), /proc/net/tcp, socket links, a load's wrk/ab summaries, --gc. None
+// may crash, hang or read out of bounds on any input; results must respect their own invariants
+// (sizes non-negative, ports in range, hosts non-empty and free of blanks, line breaks, '@', '/'
+// and brackets).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "cli/detect_checks.h"
+#include "cli/detect_gc.h"
 #include "cli/detect_proc.h"
 #include "cli/detect_url.h"
 
@@ -26,5 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (parsed->host.find_first_of(" \t\r\n@/[]") != std::string::npos) std::abort();
     (void)parsed->text();
   }
+  (void)is_go_elf(text);
+  (void)parse_listening_inodes(text, 8080);
+  if (auto inode = parse_socket_link(text); inode && text.rfind("socket:[", 0) != 0) std::abort();
+  LoadSummaries runs = load_summaries(text);
+  if (runs.empty < 0 || runs.empty > runs.runs) std::abort();
+  if (auto gc = parse_gc(text); gc && *gc < 0) std::abort();
+  (void)last_lines(text, 3);
   return 0;
 }

@@ -177,6 +177,12 @@ export function keepSized(charts) {
   return observer;
 }
 
+// A Go service's live heap comes from its own runtime (net/http/pprof), not from the agent.
+export function memoryLabel(s, report) {
+  const go = (report.target || {}).source === 'pprof';
+  return s.key === 'heap_inuse_bytes' && go ? 'Live heap (Go)' : s.label;
+}
+
 // The "Over time" section's charts for the report's series. Returns [{title, caption, wide,
 // draw(host, width)}]; draw runs once the host is in the document.
 export function timelineCharts(report) {
@@ -186,7 +192,7 @@ export function timelineCharts(report) {
   const out = [];
   // A series with no number in it (every snapshot missed it) is left out rather than drawn empty.
   const has = (key) => maxValue(series[key]) !== null;
-  const memory = kMemorySeries.filter((s) => has(s.key));
+  const memory = kMemorySeries.filter((s) => has(s.key)).map((s) => ({...s, label: memoryLabel(s, report)}));
   if (memory.length) {
     const peak = Math.max(...memory.map((s) => maxValue(series[s.key]) ?? 0));
     const limit = report.limit_bytes;

@@ -68,8 +68,30 @@ function patternBlock(f) {
   );
 }
 
-function stat(label, value, cls) {
-  return h('div', {class: `stat ${cls || ''}`}, h('div', {class: 'stat-label'}, label), h('div', {class: 'stat-value'}, value));
+function stat(label, value, cls, title) {
+  return h('div', {class: `stat ${cls || ''}`, title: title || null}, h('div', {class: 'stat-label'}, label), h('div', {class: 'stat-value'}, value));
+}
+
+const kConfidenceHelp =
+  'How sure the judge is that this series grows under load and stays: from the trend tests (Mann-Kendall over the load and its second half) and the noise floor. Not a probability of a leak.';
+
+// An inconclusive finding has no confidence to speak of; its evidence says what is missing.
+function confidenceStat(f, verdict) {
+  if (verdict === 'inconclusive') return stat('confidence', '—', '', 'Inconclusive: the data cannot tell, so no confidence is given.');
+  return stat('confidence', fmtPercent(f.confidence), '', kConfidenceHelp);
+}
+
+const isUnsymbolized = (fn) => typeof fn === 'string' && /^0x[0-9a-f]+$|\+0x[0-9a-f]+$/i.test(fn);
+
+// What to do next, for the findings that cannot be acted on as they stand.
+function nextStep(report, f, verdict) {
+  const site = f.site || {};
+  const go = (report.target || {}).source === 'pprof';
+  if (isUnsymbolized(site.function)) {
+    return 'Next step: this frame has no symbols. Install its debug info (a -dbgsym package: it is looked for under /usr/lib/debug/.build-id/), or rebuild with -g, and run again (the saved snapshots in snapshots/ open in pprof, which symbolizes them with the same debug info).';
+  }
+  if (verdict !== 'inconclusive') return null;
+  return `Next step: give it more evidence: a longer load (at least 8 snapshots of it), load in rounds, or a finer sampling rate (${go ? 'runtime.MemProfileRate in the program' : '--rate 4K'}); then run again.`;
 }
 
 function forecastText(f) {
@@ -101,11 +123,12 @@ export function findingCard(report, f, index) {
       {class: 'stats'},
       stat('growth', fmtSigned(f.growth, unit), 'strong'),
       stat('rate', fmtRate(f.growth_per_s, unit)),
-      stat('confidence', fmtPercent(f.confidence)),
+      confidenceStat(f, verdict),
       stat('time to limit', forecastText(f), isNum(f.forecast_s_to_limit) ? 'warn' : ''),
     ),
     f.evidence ? h('p', {class: 'evidence'}, f.evidence) : null,
     patternBlock(f),
+    nextStep(report, f, verdict) ? h('p', {class: 'next-step'}, nextStep(report, f, verdict)) : null,
     host,
     f.metric
       ? metricBlock(f)

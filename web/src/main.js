@@ -41,12 +41,15 @@ function targetLine(r) {
   return h('p', {class: 'target'}, out);
 }
 
+const kConfidenceNote =
+  'Confidence: how sure the judge is that a series grows under load and stays (trend tests over the load and its second half, against the noise floor of the sampling); not a probability of a leak. Inconclusive findings carry none: their evidence says what is missing.';
+
 // Big figures for the series the report has: now, and the change since the first snapshot.
 function tiles(r) {
   const s = r.series || {};
   const defs = [
     ['rss_bytes', 'RSS', fmtBytes, 'bytes'],
-    ['heap_inuse_bytes', 'Live heap', fmtBytes, 'bytes'],
+    ['heap_inuse_bytes', (r.target || {}).source === 'pprof' ? 'Live heap (Go)' : 'Live heap', fmtBytes, 'bytes'],
     ['threads', 'Threads', fmtCount, 'count'],
     ['fds', 'Descriptors', fmtCount, 'count'],
     ['goroutines', 'Goroutines', fmtCount, 'count'],
@@ -128,6 +131,7 @@ function render(app, r, state) {
   const list = h('div', {class: 'findings'});
   const shown = findings.filter((f) => f.verdict === 'leak').length;
   app.append(section('findings', 'Findings', findings.length ? `${shown} leak${shown === 1 ? '' : 's'} of ${findings.length} examined` : null,
+    findings.length ? h('p', {class: 'legend-note'}, kConfidenceNote) : null,
     findings.length ? list : h('p', {class: 'empty'}, 'Nothing was examined beyond the series above.')));
   findings.forEach((f, i) => {
     const card = guarded(state, `finding ${i + 1}`, list, () => findingCard(r, f, i));

@@ -123,6 +123,105 @@ TEST(Analyze, RetentionWhenHeapCameBackButRssDidNot) {
   EXPECT_NE(a.findings[0].evidence.find("MALLOC_TRIM_THRESHOLD_"), std::string::npos);
 }
 
+// Go: goroutines leaked under load hold their stacks outside the heap profile, so RSS stays up
+// while the heap came back. That is explained by the goroutine leak, not "retention, set
+// GOMEMLIMIT".
+TEST(Analyze, NoRetentionWhenLeakedGoroutinesExplainRss) {
+  RunSeries r = make_run();
+  r.go_runtime = true;
+  std::vector<double> heap, rss, goroutines;
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    bool load = r.phase[i] == Phase::kLoad;
+    heap.push_back(load ? 10 * kMiB + leak_at(i) : 10 * kMiB);
+    rss.push_back(50 * kMiB + leak_at(i));
+    goroutines.push_back(10 + leak_at(i) / kMiB * 100);
+  }
+  r.totals[Signal::kHeap] = heap;
+  r.totals[Signal::kRss] = rss;
+  r.sites.push_back(SiteSeries{Signal::kHeap, {fn("runtime.malg"), fn("main.work")}, 1, heap});
+  r.sites.push_back(
+      SiteSeries{Signal::kGoroutines, {fn("main.parked"), fn("main.handler")}, 0, goroutines});
+  Analysis a = analyze(r);
+  EXPECT_EQ(a.verdict, Verdict::kLeak);
+  for (const Finding& f : a.findings) {
+    EXPECT_NE(f.verdict, Verdict::kRetention) << f.evidence;
+    EXPECT_EQ(f.evidence.find("GOMEMLIMIT"), std::string::npos) << f.evidence;
+  }
+  ASSERT_FALSE(a.notes.empty());
+  EXPECT_NE(a.notes.back().find("the goroutines leaked above hold memory outside the heap"),
+            std::string::npos)
+      << a.notes.back();
+}
+
+// The headline names a function once, however many of its lines leak (an object and its string),
+// and without a long parameter list; a signal without stacks is "(whole process, no stacks)".
+TEST(Analyze, HeadlineNamesAFunctionOnce) {
+  const std::string fat =
+      "Registry::remember(std::__cxx11::basic_string<char, std::char_traits<char>, "
+      "std::allocator<char> > const&, Request const&)";
+  RunSeries r = make_run();
+  SiteSeriesBuilder b(r.t_s.size());
+  for (size_t i = 0; i < r.t_s.size(); ++i)
+    for (int64_t line : {10, 12}) {
+      Frame site = fn(fat);
+      site.line = line;
+      b.add(i, Signal::kHeap, {fn("malloc"), site, fn("main")}, leak_at(i));
+    }
+  r.sites = b.finish();
+  std::vector<double> fds;
+  for (size_t i = 0; i < r.t_s.size(); ++i) fds.push_back(10 + leak_at(i) / kMiB * 5);
+  r.totals[Signal::kFds] = fds;
+  Analysis a = analyze(r);
+  ASSERT_EQ(a.verdict, Verdict::kLeak);
+  EXPECT_EQ(a.summary.rfind("2 leaks under load: ", 0), 0u) << a.summary;
+  EXPECT_NE(a.summary.find("Registry::remember(...) (heap, +"), std::string::npos) << a.summary;
+  EXPECT_NE(a.summary.find("(whole process, no stacks) (fds, +"), std::string::npos) << a.summary;
+  EXPECT_EQ(a.summary.find("Registry::remember", a.summary.find("Registry::remember") + 1),
+            std::string::npos)
+      << a.summary;
+}
+
+// One function allocating on two lines (an object and its string): one finding, leak, the lines
+// listed, not a LEAK card beside a NO-LEAK card whose own chart rises. The same helper reached
+// from two callers (a leak and a cache) stays two findings.
+TEST(Analyze, LinesOfOneFunctionAreOneFinding) {
+  RunSeries r = make_run();
+  SiteSeriesBuilder b(r.t_s.size());
+  auto at = [](std::string name, int64_t line) {
+    Frame f = fn(std::move(name));
+    f.file = "registry.cc";
+    f.line = line;
+    return f;
+  };
+  for (size_t i = 0; i < r.t_s.size(); ++i) {
+    b.add(i, Signal::kHeap, {fn("malloc"), at("remember", 10), fn("handle")}, leak_at(i));
+    // The string: a tenth as big, and noisy.
+    double noise = (i % 3 == 0 ? 0.3 : -0.2) * kMiB;
+    b.add(i, Signal::kHeap, {fn("malloc"), at("remember", 12), fn("handle")},
+          std::max(0.0, leak_at(i) / 10 + noise));
+    b.add(i, Signal::kHeap, {fn("malloc"), at("make_record", 5), fn("leaky_caller")}, leak_at(i));
+    b.add(i, Signal::kHeap, {fn("malloc"), at("make_record", 5), fn("cache_fill")},
+          std::clamp(static_cast<double>(i) - 4, 0.0, 3.0) * kMiB);
+  }
+  r.sites = b.finish();
+  Analysis a = analyze(r);
+  int remember = 0, make_record = 0;
+  for (const Finding& f : a.findings) {
+    if (f.site.function == "remember") {
+      ++remember;
+      EXPECT_EQ(f.verdict, Verdict::kLeak);
+      EXPECT_EQ(f.site.line, 10);
+      EXPECT_EQ(f.evidence.rfind("lines 10 (+", 0), 0u) << f.evidence;
+      EXPECT_NE(f.evidence.find("), 12 (+"), std::string::npos) << f.evidence;
+      EXPECT_NE(f.evidence.find("of remember are one finding"), std::string::npos) << f.evidence;
+      EXPECT_GT(f.growth, 19 * kMiB);  // the object's ~18 MiB and the string's ~2
+    }
+    if (f.site.function == "make_record") ++make_record;
+  }
+  EXPECT_EQ(remember, 1);
+  EXPECT_EQ(make_record, 2);  // a leak and a cache: two callers, two findings
+}
+
 TEST(Analyze, ProcOnlyRunJudgesTotals) {
   RunSeries r = make_run();
   std::vector<double> fds, rss;

@@ -171,6 +171,31 @@ TEST(ReportPattern, TextSaysCauseFixAndWhatMatched) {
   EXPECT_NE(t.find("    pattern: none matched (nothing applies)\n"), std::string::npos) << t;
 }
 
+// An inconclusive finding says what is missing, and no confidence: a number beside "we cannot
+// tell" reads as a degree of belief in a leak that was never established.
+TEST(ReportText, InconclusiveShowsNoConfidence) {
+  Report r = sample_report();
+  r.findings.resize(1);
+  r.findings[0].verdict = Verdict::kInconclusive;
+  r.findings[0].confidence = 0.5;
+  std::string t = render_text(r);
+  EXPECT_NE(t.find("    growth +5.0 MiB (512 KiB/s), memory limit in ~60 min\n"), std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("confidence"), std::string::npos) << t;
+}
+
+// A signal read without stacks is named for what it is, on the card as in the headline.
+TEST(ReportText, WholeProcessSaysWhatItIs) {
+  Report r = sample_report();
+  r.findings.resize(1);
+  r.findings[0].site = Frame{};
+  r.findings[0].stack.clear();
+  r.findings[0].kind = Signal::kFds;
+  std::string t = render_text(r);
+  EXPECT_NE(t.find("[1] LEAK  fds  (whole process, no stacks)\n"), std::string::npos) << t;
+  EXPECT_EQ(analysis::display_name(r.findings[0]), "(whole process, no stacks)");
+}
+
 TEST(Folded, RootFirstIntegerValuesNoSemicolonsInFrames) {
   std::string f = folded({{{"main", "a;b", "leaf"}, 42}, {{"main"}, 0}, {{"x"}, -3}});
   EXPECT_EQ(f, "main;a:b;leaf 42\n");

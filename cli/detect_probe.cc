@@ -1,0 +1,68 @@
+// See detect_probe.h.
+#include "cli/detect_probe.h"
+
+#include <vector>
+
+#include "cli/detect_checks.h"
+#include "cli/detect_scrape.h"
+#include "core/profile/profile_ops.h"
+
+namespace leakscope::cli {
+
+Result<bool> PprofProbe::check(const Url& url, pid_t target, const std::string& program) {
+  Scraper scraper(url);
+  scraper.set_timeouts(1, 5);
+  int status = scraper.status("/debug/pprof/");
+  if (status == 0) return false;
+  if (std::string foreign = foreign_port_owner(url, target, program); !foreign.empty()) {
+    // A second of grace: with SO_REUSEPORT the target may be about to listen beside it.
+    auto now = std::chrono::steady_clock::now();
+    if (!foreign_since_) foreign_since_ = now;
+    if (now - *foreign_since_ < std::chrono::seconds(1)) return false;
+    return make_error(foreign);
+  }
+  foreign_since_.reset();
+  if (status == 404) return make_error(not_pprof_message(url, status));
+  if (status != 200) return false;
+  auto heap = scraper.profile("/debug/pprof/heap");
+  if (!heap)
+    return make_error(url.text() + "/debug/pprof/ answers, but its heap profile is not pprof (" +
+                      heap.error().message + ")");
+  return true;
+}
+
+HeapSeen heap_seen(const Session& session) {
+  std::vector<double> totals;
+  for (const Snapshot& s : session.snapshots()) {
+    auto it = s.profiles.find(analysis::Signal::kHeap);
+    if (it == s.profiles.end()) continue;
+    auto idx = select_sample_type(it->second, "inuse_space");
+    if (!idx) continue;
+    double total = 0;
+    for (const Sample& smp : it->second.samples)
+      if (*idx < smp.values.size()) total += static_cast<double>(smp.values[*idx]);
+    totals.push_back(total);
+  }
+  if (totals.size() < 3) return HeapSeen::kMoving;
+  for (double t : totals)
+    if (t != totals.front()) return HeapSeen::kMoving;
+  return totals.front() == 0 ? HeapSeen::kEmpty : HeapSeen::kConstant;
+}
+
+std::string missing_heap(const Session& session) {
+  if (!session.options().url) return "";
+  size_t with = 0, n = session.snapshots().size();
+  std::string first_error;
+  for (const Snapshot& s : session.snapshots()) {
+    if (s.profiles.count(analysis::Signal::kHeap))
+      ++with;
+    else if (first_error.empty() && !s.errors.empty())
+      first_error = s.errors.front();
+  }
+  if (n < 3 || 2 * with >= n) return "";
+  return std::to_string(n - with) + " of " + std::to_string(n) + " snapshots have no heap profile" +
+         (first_error.empty() ? std::string() : " (first: " + first_error + ")") +
+         ": heap leaks invisible for most of the run";
+}
+
+}  // namespace leakscope::cli

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The HTML report explains itself where a reader would otherwise guess (issue 17): the live heap
+# of a Go service (--pprof) is labelled "Live heap (Go)", not the agent's estimate; the findings
+# say what confidence means; an inconclusive finding shows no confidence and a next step; an
+# unsymbolized site says where debug info is looked for. Checked in Debian's headless Chromium
+# (web/test/check_page.mjs), on a fixture report changed to have each case.
+set -euo pipefail
+src=${LEAKSCOPE_SOURCE:?} build=${LEAKSCOPE_BUILD:?}
+command -v chromium >/dev/null || { echo "skip: chromium is not installed"; exit 77; }
+command -v node >/dev/null || { echo "node is missing: run scripts/setup" >&2; exit 1; }
+[[ -d $src/web/node_modules/playwright-core ]] || {
+  echo "web/node_modules is missing: run scripts/setup (npm ci in web/)" >&2
+  exit 1
+}
+render=$build/leakscope_render_report
+[[ -x $render ]] || { echo "$render is not built" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 "$src/tests/data/report/gen_report.py" run >"$work/run.json"
+python3 - "$work/run.json" "$work/hints.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["target"]["source"] = "pprof"
+fs = r["findings"]
+assert len(fs) >= 3, len(fs)
+fs[1]["verdict"] = "inconclusive"
+fs[1]["confidence"] = 0.42
+fs[2]["site"]["function"] = "0x7f3a12c0"
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$render" "$work/hints.json" "$work/hints.html"
+timeout 120 node "$src/web/test/check_page.mjs" --html "$work/hints.html" \
+  --screenshot "$work/hints.png" \
+  --expect-text "Live heap (Go)" \
+  --expect-text "Confidence: how sure the judge is" \
+  --expect-text "Next step: give it more evidence" \
+  --expect-text "runtime.MemProfileRate in the program" \
+  --expect-text "Next step: this frame has no symbols" \
+  --expect-text "/usr/lib/debug/.build-id/"
+echo ok
