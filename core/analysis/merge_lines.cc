@@ -13,8 +13,7 @@ namespace {
 
 // kind, function, file and caller: what the lines of one function from one caller share.
 std::string group_key(const Finding& f) {
-  if (f.site.function.empty() || f.site.function.rfind("0x", 0) == 0 || !f.metric.empty())
-    return "";
+  if (f.site.function.empty() || is_unsymbolized(f.site) || !f.metric.empty()) return "";
   std::string caller;
   for (size_t i = 0; i + 1 < f.stack.size(); ++i)
     if (f.stack[i].function == f.site.function && f.stack[i].line == f.site.line) {

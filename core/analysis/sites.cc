@@ -225,7 +225,7 @@ std::string_view basename(std::string_view path) {
 bool is_runtime_frame(const Frame& frame) {
   std::string_view name = bare_name(frame.function);
   if (in_allocator_lib(frame) || is_allocator_frame(frame)) return true;
-  if (name.empty() || starts_with(name, "0x") || starts_with(name, "[")) {
+  if (name.empty() || is_unsymbolized(frame) || starts_with(name, "0x") || starts_with(name, "[")) {
     std::string_view lib = basename(frame.mapping);
     for (std::string_view s : kSystemLibs)
       if (starts_with(lib, s)) return true;
@@ -509,7 +509,7 @@ std::vector<std::string> SiteRule::detected_wrappers() {
   if (s_->dirty) s_->analyse();
   std::vector<std::string> out;
   for (size_t id = 0; id < s_->names.size(); ++id)
-    if (s_->role[id] == State::kWrapper && !s_->names[id].starts_with("0x"))
+    if (s_->role[id] == State::kWrapper && !is_unsymbolized_name(s_->names[id]))
       out.push_back(s_->names[id]);
   std::sort(out.begin(), out.end());
   return out;
@@ -524,7 +524,7 @@ bool is_allocation_profile(const Profile& profile) {
 }
 
 std::string site_key(const Frame& site) {
-  if (!site.function.empty() && !starts_with(site.function, "0x"))
+  if (!site.function.empty() && !is_unsymbolized(site))
     return site.function + "\t" + site.file + "\t" + std::to_string(site.line);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(site.address));

@@ -7,8 +7,10 @@
 //
 // frames_of() turns a sample into what people read: one frame per line of each location, leaf
 // first; a location's lines are already innermost first (profile.proto), so the expansion is a
-// plain walk. Unsymbolized locations become "0x<address>" in their mapping, which is what pprof
-// prints for them too.
+// plain walk. An unsymbolized location in a file becomes "<file base name>+0x<offset in the
+// file>" (address - memory_start + file_offset: what addr2line -e <file> takes for a PIE or
+// shared object, and the same in every run whatever ASLR chose); one without a file, or outside
+// its mapping, stays "0x<address>" as pprof prints it.
 #include "core/profile/profile_ops.h"
 
 #include <charconv>
@@ -82,6 +84,14 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// "module+0xOFFSET" for an address inside a mapping of a file, else "0x<address>".
+std::string address_name(uint64_t address, const Mapping* m, const std::string& mapping) {
+  if (m == nullptr || mapping.empty() || mapping.front() == '[' || address < m->memory_start ||
+      (m->memory_limit != 0 && address >= m->memory_limit))
+    return hex_address(address);
+  return mapping + "+" + hex_address(address - m->memory_start + m->file_offset);
+}
+
 // Lookup by id without an index: O(1) when ids are 1..N in order, O(log N) when they only
 // increase (addresses as ids, in order), a scan otherwise.
 template <typename T>
@@ -119,13 +129,14 @@ std::vector<Frame> expand(const Sample& sample, const Lookup& lookup) {
         f.function = !fn->name.empty() ? fn->name : fn->system_name;
         f.file = fn->filename;
       }
-      if (f.function.empty()) f.function = hex_address(loc->address);
+      if (f.function.empty()) f.function = address_name(loc->address, m, mapping);
       f.line = line.line;
       f.address = loc->address;
       f.mapping = mapping;
     }
     if (loc->lines.empty()) {
-      frames.push_back(Frame{hex_address(loc->address), "", 0, loc->address, std::move(mapping)});
+      std::string name = address_name(loc->address, m, mapping);
+      frames.push_back(Frame{std::move(name), "", 0, loc->address, std::move(mapping)});
     }
   }
   return frames;
@@ -186,6 +197,22 @@ ProfileIndex::ProfileIndex(const Profile& profile) : profile_(&profile) {
   (void)locations_.build(profile.locations, bad);  // duplicates: the first one wins
   (void)functions_.build(profile.functions, bad);
   (void)mappings_.build(profile.mappings, bad);
+}
+
+bool is_unsymbolized_name(std::string_view name) {
+  size_t at = name.starts_with("0x") ? 0 : name.rfind("+0x");
+  if (at == std::string_view::npos) return false;
+  std::string_view digits = name.substr(at + (at == 0 ? 2 : 3));
+  return !digits.empty() && digits.find_first_not_of("0123456789abcdefABCDEF") == digits.npos;
+}
+
+bool is_unsymbolized(const Frame& frame) {
+  std::string_view name = frame.function;
+  if (name.empty() || (name.starts_with("0x") && is_unsymbolized_name(name))) return true;
+  std::string_view module = frame.mapping;
+  if (size_t slash = module.rfind('/'); slash != module.npos) module.remove_prefix(slash + 1);
+  return !module.empty() && name.size() > module.size() && name.starts_with(module) &&
+         name.substr(module.size()).starts_with("+0x") && is_unsymbolized_name(name);
 }
 
 std::vector<Frame> frames_of(const Profile& profile, const Sample& sample) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/profile/id_index.h"
@@ -45,7 +46,7 @@ void compact(Profile& profile);
 // One frame of a stack as people read it: a location expands to one frame per line (inlined
 // frames first), or one frame with only an address when not symbolized.
 struct Frame {
-  std::string function;  // demangled name, or "0x..." when unknown
+  std::string function;  // demangled name, or "module+0x..." / "0x..." when unknown
   std::string file;
   int64_t line = 0;
   uint64_t address = 0;
@@ -73,10 +74,19 @@ class ProfileIndex {
 };
 
 // The frames of a sample, leaf first, inlined frames expanded (innermost first). A location
-// without lines gives one frame named "0x<address>"; `mapping` is the mapping's base name.
+// without lines gives one frame named "<mapping base name>+0x<offset in the file>" (the address
+// addr2line takes for a PIE or shared object, stable across runs), or "0x<address>" when it has
+// no file mapping; `mapping` is the mapping's base name.
 // The first form costs O(1) per frame when ids are 1..N (after decode of Go's or our profiles,
 // or compact()) and a scan otherwise; use the ProfileIndex form in loops over many samples.
 std::vector<Frame> frames_of(const Profile& profile, const Sample& sample);
 std::vector<Frame> frames_of(const ProfileIndex& index, const Sample& sample);
+
+// Whether a frame name is one frames_of gives an unsymbolized location: "0x<hex>" or
+// "<module>+0x<hex>" (also pprof's "function+0x12" forms, which name no line either).
+bool is_unsymbolized_name(std::string_view name);
+// Whether frames_of named this frame by its address: no name, "0x<hex>", or its own mapping's
+// "<module>+0x<hex>" (a symbolized "malloc+0x12" is not).
+bool is_unsymbolized(const Frame& frame);
 
 }  // namespace leakscope

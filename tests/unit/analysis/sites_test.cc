@@ -55,6 +55,18 @@ TEST(Sites, UnsymbolizedSystemLibraryFramesAreSkipped) {
   EXPECT_EQ(site_index(stack), 2u);
 }
 
+// frames_of names unsymbolized frames "module+0xOFFSET": still unsymbolized, so a system
+// library's frame is skipped and a site is keyed by its address, not by the name.
+TEST(Sites, ModuleOffsetNamesAreUnsymbolized) {
+  std::vector<Frame> stack = {fn("libc.so.6+0x9a0e4", "", "/usr/lib/x86_64-linux-gnu/libc.so.6"),
+                              fn("libleakscope.so+0x5678", "", "/opt/x/libleakscope.so"),
+                              fn("service+0x1234", "", "/srv/bin/service")};
+  stack[2].address = 0x401234;
+  EXPECT_EQ(site_index(stack), 2u);
+  EXPECT_EQ(site_key(stack[2]), "0x401234\t/srv/bin/service");
+  EXPECT_FALSE(is_runtime_frame(stack[2]));
+}
+
 TEST(Sites, InlinedLibraryTemplatesAreSkippedByFile) {
   std::vector<Frame> stack = {fn("operator new(unsigned long)"),
                               fn("make_unique<(anonymous namespace)::RequestContext>",

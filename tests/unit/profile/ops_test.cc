@@ -103,14 +103,51 @@ TEST(FramesOf, ExpandsInlinesLeafFirst) {
   EXPECT_EQ(f[2].function, "main");
 }
 
-TEST(FramesOf, UnsymbolizedLocationsShowTheirAddress) {
+// An unsymbolized frame is named by its module and its offset in the file (address -
+// memory_start + file_offset), what addr2line -e takes and the same wherever ASLR loaded it.
+TEST(FramesOf, UnsymbolizedLocationsShowModuleAndFileOffset) {
   Profile p = heap_profile();
   std::vector<Frame> f = frames_of(p, p.samples[1]);
   ASSERT_EQ(f.size(), 2u);
-  EXPECT_EQ(f[0].function, "0x7f0000001234");
+  EXPECT_EQ(f[0].function, "libc.so.6+0x2234");  // 0x7f0000001234 - 0x7f0000000000 + 0x1000
   EXPECT_EQ(f[0].file, "");
   EXPECT_EQ(f[0].mapping, "libc.so.6");
+  EXPECT_EQ(f[0].address, 0x7f0000001234u);
+  EXPECT_TRUE(is_unsymbolized(f[0]));
   EXPECT_EQ(f[1].function, "main");
+  EXPECT_FALSE(is_unsymbolized(f[1]));
+
+  // Loaded elsewhere (another run): the same name.
+  for (Mapping& m : p.mappings)
+    if (m.filename.ends_with("libc.so.6")) m.memory_start += 0x10000, m.memory_limit += 0x10000;
+  for (Location& l : p.locations)
+    if (l.address == 0x7f0000001234u) l.address += 0x10000;
+  EXPECT_EQ(frames_of(p, p.samples[1])[0].function, "libc.so.6+0x2234");
+}
+
+TEST(FramesOf, LocationsWithoutAFileKeepTheirAddress) {
+  Profile p = heap_profile();
+  for (Location& l : p.locations)
+    if (l.address == 0x7f0000001234u) l.mapping_id = 0;
+  std::vector<Frame> f = frames_of(p, p.samples[1]);
+  EXPECT_EQ(f[0].function, "0x7f0000001234");
+  EXPECT_TRUE(is_unsymbolized(f[0]));
+  for (Mapping& m : p.mappings)
+    if (m.filename.ends_with("libc.so.6")) m.filename = "[vdso]";
+  for (Location& l : p.locations)
+    if (l.address == 0x7f0000001234u) l.mapping_id = 2;
+  EXPECT_EQ(frames_of(p, p.samples[1])[0].function, "0x7f0000001234");
+}
+
+TEST(FramesOf, UnsymbolizedNames) {
+  EXPECT_TRUE(is_unsymbolized_name("0x7f0000001234"));
+  EXPECT_TRUE(is_unsymbolized_name("service+0x1a2b"));
+  EXPECT_FALSE(is_unsymbolized_name("main"));
+  EXPECT_FALSE(is_unsymbolized_name("0xdeadbeefz"));
+  EXPECT_FALSE(is_unsymbolized_name("service+0x"));
+  // A symbolized name with an offset is not its mapping's address name.
+  EXPECT_FALSE(is_unsymbolized(Frame{"malloc+0x12", "", 0, 0x7f00, "libc.so.6"}));
+  EXPECT_TRUE(is_unsymbolized(Frame{"libc.so.6+0x12", "", 0, 0x7f00, "/usr/lib/libc.so.6"}));
 }
 
 TEST(FramesOf, IndexAndScanAgreeOnSparseIds) {
