@@ -61,6 +61,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <string>
 #include <vector>
 
 #include "core/analysis/trend.h"
@@ -132,6 +134,42 @@ double steady_growth(const SeriesView& s, const Phases& p, double floor, const J
   if (mann_kendall(p.baseline.x).p >= o.late_alpha || mann_kendall(p.cooldown.x).p >= o.late_alpha)
     return 0;
   return growth;
+}
+
+// The evidence a reason states, read off the load window, so that a reason never says what the
+// series does not show (issue 17): "still growing at the end" only while its last part (the last
+// quarter of the load, at least five snapshots) still rises; "stayed flat" only while the second
+// half stays within the floor.
+struct Shape {
+  bool rising_at_end = false;  // the last part's Theil-Sen slope and its level both rise
+  size_t flat_tail = 0;        // the longest suffix within half a floor
+  bool late_flat = false;      // the second half within one floor
+};
+
+Shape shape_of(const Window& w, size_t half, double floor) {
+  Shape s;
+  const size_t n = w.x.size();
+  if (n == 0) return s;
+  const size_t m = std::min(n, std::max<size_t>(5, n / 4));
+  Window tail = slice(w, n - m, n);
+  s.rising_at_end =
+      m >= 2 && theil_sen_slope(tail.t, tail.x) > 0 && last_level(tail) > first_level(tail);
+  double lo = w.x.back(), hi = w.x.back();
+  for (size_t i = n; i-- > 0;) {
+    lo = std::min(lo, w.x[i]);
+    hi = std::max(hi, w.x[i]);
+    if (hi - lo > floor / 2) break;
+    s.flat_tail = n - i;
+  }
+  auto [mn, mx] = std::minmax_element(w.x.begin() + static_cast<std::ptrdiff_t>(half), w.x.end());
+  s.late_flat = half < n && *mx - *mn <= floor;
+  return s;
+}
+
+// "did not come back" when (nearly) nothing did, else what share stayed.
+std::string kept_reason(double returned) {
+  if (std::isnan(returned)) return "";
+  return returned <= 0.1 ? "did not come back in cooldown" : "most of it stayed in cooldown";
 }
 
 }  // namespace
@@ -220,22 +258,45 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
                   "grew in baseline, under load and in cooldown alike: not driven by the load");
   }
   if (j.growth < floor) return decide(Verdict::kNoLeak, "within the noise floor");
+  const Shape shape = shape_of(w, half, floor);
+  const std::string stalled =
+      shape.flat_tail >= 3 ? "grew, then stayed flat (within half the noise floor) for its last " +
+                                 std::to_string(shape.flat_tail) + " snapshots"
+                           : std::string("grew, but its last part did not rise");
   const bool rank_test_weak = n < o.min_points || mk.p >= o.alpha;
   if (series.exact && rank_test_weak && !p.cooldown.x.empty() && kept && n >= 3 &&
       j.growth >= o.exact_floors * floor && late_growth >= floor &&
       late_growth >= o.late_share * j.growth) {
     leak_confidence = g_of(j.growth, floor) * r;
-    return decide(Verdict::kLeak,
-                  "an exact count: rose under load, still rising at its end, and did not come "
-                  "back in cooldown");
+    return decide(Verdict::kLeak, std::string("an exact count: rose under load, ") +
+                                      (shape.rising_at_end ? "still rising at its end, and "
+                                                           : "through its second half, and ") +
+                                      kept_reason(j.returned));
   }
   if (n < o.min_points && kept)
     return decide(Verdict::kInconclusive, "too few snapshots under load to tell a trend");
   if (mk.p >= o.alpha) return decide(Verdict::kNoLeak, "no consistent trend under load");
-  if (!sustained) return decide(Verdict::kNoLeak, "filled, then stayed flat under load");
-  if (!kept) return decide(Verdict::kNoLeak, "came back in cooldown");
-  return decide(Verdict::kLeak, std::isnan(j.returned) ? "still growing at the end"
-                                                       : "did not come back in cooldown");
+  if (!sustained) {
+    if (shape.late_flat) return decide(Verdict::kNoLeak, "filled, then stayed flat under load");
+    if (late_growth <= 0)
+      return decide(Verdict::kNoLeak, "rose early under load, then its second half did not rise");
+    if (late_growth < (accumulates ? floor / 2 : floor))
+      return decide(Verdict::kNoLeak,
+                    "rose early under load; its second half rose less than the noise floor");
+    if (j.p_late >= o.late_alpha)
+      return decide(Verdict::kNoLeak,
+                    "rose early under load; its second half had no consistent "
+                    "trend");
+    return decide(Verdict::kNoLeak,
+                  "most of its growth came early under load; the second half added under a "
+                  "quarter");
+  }
+  if (!kept)
+    return decide(Verdict::kNoLeak,
+                  j.returned >= 0.9 ? "came back in cooldown" : "most of it came back in cooldown");
+  if (std::isnan(j.returned))
+    return decide(Verdict::kLeak, shape.rising_at_end ? "still growing at the end" : stalled);
+  return decide(Verdict::kLeak, kept_reason(j.returned));
 }
 
 std::string human(double value, const char* unit) {

@@ -212,6 +212,72 @@ TEST(Judge, WatchWithoutCooldownJudgesOnTrend) {
   EXPECT_EQ(j.reason, "still growing at the end");
 }
 
+// ---- a reason states only what the series shows (issue 17) ---------------------------------
+
+TEST(Judge, WatchFlatForItsLastSnapshotsIsNotStillGrowing) {
+  // Goroutines rise for 25 snapshots, then stay flat for the last 15: still a leak by the trend,
+  // but "still growing at the end" would be false.
+  SynthRun run(0, 40, 0);
+  for (Phase& p : run.phase) p = Phase::kWatch;
+  std::vector<double> x;
+  for (size_t i = 0; i < run.t.size(); ++i) x.push_back(100 + 3.0 * std::min<size_t>(i, 24));
+  Judgement j = run.judge_series(x, Signal::kGoroutines, 0);
+  EXPECT_EQ(j.verdict, Verdict::kLeak);
+  EXPECT_NE(j.reason, "still growing at the end");
+  EXPECT_NE(j.reason.find("stayed flat"), std::string::npos) << j.reason;
+  EXPECT_NE(j.reason.find("for its last 17 snapshots"), std::string::npos) << j.reason;
+}
+
+TEST(Judge, SecondHalfThatStillRisesIsNotCalledFlat) {
+  // Descriptors: +20 per snapshot for 10 snapshots, then +1 per snapshot to the end (20 more,
+  // past the floor of 4 but under a quarter of the growth), kept in cooldown. The verdict stays
+  // no-leak; the reason must not say "stayed flat".
+  SynthRun run(5, 30, 10);
+  std::vector<double> x;
+  double n = 10;
+  int load = 0;
+  for (Phase ph : run.phase) {
+    if (ph == Phase::kLoad) n += load++ < 10 ? 20 : 1;
+    x.push_back(n);
+  }
+  Judgement j = run.judge_series(x, Signal::kFds, 0);
+  EXPECT_EQ(j.verdict, Verdict::kNoLeak) << j.reason;
+  EXPECT_EQ(j.reason.find("stayed flat"), std::string::npos) << j.reason;
+  EXPECT_EQ(j.reason,
+            "most of its growth came early under load; the second half added under a quarter");
+}
+
+TEST(Judge, SecondHalfThatRisesLessThanTheFloorSaysSo) {
+  // Filled early, then a second half that moves more than the floor (one spike) but ends less
+  // than a floor above its middle: not "stayed flat", and still no leak.
+  SynthRun run(5, 30, 10);
+  std::vector<double> x;
+  double n = 10;
+  int load = 0;
+  for (Phase ph : run.phase) {
+    if (ph == Phase::kLoad) {
+      ++load;
+      n = load <= 10 ? 10 + 6.0 * load : 70 + (load - 10) / 7;
+    }
+    x.push_back(load == 22 && ph == Phase::kLoad ? 80 : n);
+  }
+  Judgement j = run.judge_series(x, Signal::kFds, 0);
+  EXPECT_EQ(j.verdict, Verdict::kNoLeak) << j.reason;
+  EXPECT_EQ(j.reason, "rose early under load; its second half rose less than the noise floor");
+}
+
+TEST(Judge, CooldownThatGaveSomeBackIsNotNothingCameBack) {
+  SynthRun run(3, 15, 5);
+  std::vector<double> x;
+  double n = 4;
+  for (Phase ph : run.phase)
+    x.push_back(ph == Phase::kLoad ? ++n : ph == Phase::kCooldown ? n - 5 : n);
+  Judgement j = run.judge_series(x, Signal::kFds, 0);
+  EXPECT_EQ(j.verdict, Verdict::kLeak) << j.reason;
+  EXPECT_EQ(j.reason.find("did not come back"), std::string::npos) << j.reason;
+  EXPECT_NE(j.reason.find("most of it stayed in cooldown"), std::string::npos) << j.reason;
+}
+
 // ---- short loads (issue 11): snapshots every 0.2 s under load, rounds, exact counts ----------
 
 TEST(Judge, ShortLoadExactCountIsALeak) {
