@@ -26,7 +26,7 @@ fs = r["findings"]
 assert len(fs) >= 3, len(fs)
 fs[1]["verdict"] = "inconclusive"
 fs[1]["confidence"] = 0.42
-fs[2]["site"]["function"] = "0x7f3a12c0"
+fs[2]["site"]["function"] = "service+0x1a2b"
 json.dump(r, open(sys.argv[2], "w"))
 PY
 "$render" "$work/hints.json" "$work/hints.html"
@@ -37,5 +37,6 @@ timeout 120 node "$src/web/test/check_page.mjs" --html "$work/hints.html" \
   --expect-text "Next step: give it more evidence" \
   --expect-text "runtime.MemProfileRate in the program" \
   --expect-text "Next step: this frame has no symbols" \
-  --expect-text "/usr/lib/debug/.build-id/"
+  --expect-text "/usr/lib/debug/.build-id/" \
+  --expect-text "addr2line -f -e service 0x1a2b"
 echo ok

@@ -88,7 +88,9 @@ function nextStep(report, f, verdict) {
   const site = f.site || {};
   const go = (report.target || {}).source === 'pprof';
   if (isUnsymbolized(site.function)) {
-    return 'Next step: this frame has no symbols. Install its debug info (a -dbgsym package: it is looked for under /usr/lib/debug/.build-id/), or rebuild with -g, and run again (the saved snapshots in snapshots/ open in pprof, which symbolizes them with the same debug info).';
+    const m = /^(.+)\+(0x[0-9a-f]+)$/i.exec(site.function);
+    const where = m ? ` Its name is the file and the offset in it, the same in every run: addr2line -f -e ${m[1]} ${m[2]} on the unstripped build names it.` : '';
+    return `Next step: this frame has no symbols. Install its debug info (a -dbgsym package: it is looked for under /usr/lib/debug/.build-id/), or rebuild with -g, and run again (the saved snapshots in snapshots/ open in pprof, which symbolizes them with the same debug info).${where}`;
   }
   if (verdict !== 'inconclusive') return null;
   return `Next step: give it more evidence: a longer load (at least 8 snapshots of it), load in rounds, or a finer sampling rate (${go ? 'runtime.MemProfileRate in the program' : '--rate 4K'}); then run again.`;
