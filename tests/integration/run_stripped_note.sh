@@ -24,14 +24,15 @@ int main() {
   }
 }
 CC
-g++ -g -O1 -fno-omit-frame-pointer -o "$WORK/grow.debug" "$WORK/grow.cc"
-cp "$WORK/grow.debug" "$WORK/grow"
+mkdir -p "$WORK/unstripped"  # not grow.debug beside it: the symbolizer would find that
+g++ -g -O1 -fno-omit-frame-pointer -o "$WORK/unstripped/grow" "$WORK/grow.cc"
+cp "$WORK/unstripped/grow" "$WORK/grow"
 strip --strip-all "$WORK/grow"
 rc=0
 timeout 60 "$LEAKSCOPE" run --baseline 1 --duration 3 --cooldown 1 --out "$WORK/out" \
   -- "$WORK/grow" >"$WORK/out.txt" 2>"$WORK/err" || rc=$?
 [[ $rc -eq 0 || $rc -eq 3 ]] || { cat "$WORK/err"; echo "FAIL: exit $rc" >&2; exit 1; }
-python3 - "$WORK/out/report.json" "$WORK/grow.debug" <<'PY'
+python3 - "$WORK/out/report.json" "$WORK/unstripped/grow" <<'PY'
 import json, re, subprocess, sys
 r = json.load(open(sys.argv[1]))
 notes = [n for n in r["notes"] if "could not be symbolized" in n]
