@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/analysis/patterns.h"
 #include "core/analysis/merge_lines.h"
+#include "core/analysis/patterns.h"
 #include "core/analysis/sites.h"
 #include "core/analysis/trend.h"
 
@@ -86,9 +86,11 @@ Judgement judge_values(const RunSeries& run, Signal s, const std::vector<double>
     if (run.phase[i] == Phase::kLoad && run.t_s[i] > *run.first_round_end_s + 1e-6) first[i] = NAN;
   Judgement r = judge(SeriesView{run.t_s, first, run.phase, true}, floor, o);
   if (r.verdict != Verdict::kLeak) return j;
-  r.reason =
-      "rose throughout the first round of the load and kept it; the rounds after it replayed the "
-      "same requests and added none (one per distinct input: unbounded in real traffic)";
+  r.reason = (r.rising_at_end ? std::string("rose throughout the first round of the load")
+                              : "rose in the first round of the load, flat for its last " +
+                                    std::to_string(r.flat_tail) + " snapshots,") +
+             " and kept it; the rounds after it replayed the same requests and added none (one "
+             "per distinct input: unbounded in real traffic)";
   return r;
 }
 

@@ -259,6 +259,8 @@ Judgement judge(const SeriesView& series, double floor, const JudgeOptions& o) {
   }
   if (j.growth < floor) return decide(Verdict::kNoLeak, "within the noise floor");
   const Shape shape = shape_of(w, half, floor);
+  j.rising_at_end = shape.rising_at_end;
+  j.flat_tail = shape.flat_tail;
   const std::string stalled =
       shape.flat_tail >= 3 ? "grew, then stayed flat (within half the noise floor) for its last " +
                                  std::to_string(shape.flat_tail) + " snapshots"

@@ -44,10 +44,12 @@ struct Judgement {
   double returned = NAN;       // share of the growth given back in cooldown; NaN: no cooldown
   double start_level = 0;
   double end_level = 0;
-  double load_s = 0;    // duration of the load window
-  bool watch = false;   // no baseline and no cooldown: the whole series was the window
-  bool steady = false;  // judged over the whole run: it grew in baseline and cooldown too
-  std::string reason;   // the clause after the figures: "did not come back in cooldown"
+  double load_s = 0;           // duration of the load window
+  bool watch = false;          // no baseline and no cooldown: the whole series was the window
+  bool steady = false;         // judged over the whole run: it grew in baseline and cooldown too
+  bool rising_at_end = false;  // the last quarter of the window (5+ snapshots) still rises
+  size_t flat_tail = 0;        // snapshots at the window's end within half a floor
+  std::string reason;          // the clause after the figures: "did not come back in cooldown"
 };
 
 Judgement judge(const SeriesView& series, double floor, const JudgeOptions& options = {});

@@ -329,6 +329,24 @@ TEST(SiteSeriesBuilder, OneHelperCalledFromTwoFunctionsIsTwoSites) {
   EXPECT_EQ(b.finish().size(), 2u);
 }
 
+// The first round's reason says "rose throughout" only when the round's end still rose: here
+// the family rises for seven snapshots and is flat for the round's last five.
+TEST(Analyze, FirstRoundThatEndedFlatIsNotSaidToRiseThroughout) {
+  RunSeries r = make_run();
+  r.first_round_end_s = 16;
+  for (size_t i = 0; i < r.t_s.size(); ++i)
+    r.metric_families["by_path_total"].push_back(1000 *
+                                                 std::clamp(static_cast<double>(i) - 5, 0.0, 7.0));
+  Analysis a = analyze(r);
+  const Finding* f = nullptr;
+  for (const Finding& x : a.findings)
+    if (x.metric == "by_path_total") f = &x;
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->verdict, Verdict::kLeak) << f->evidence;
+  EXPECT_EQ(f->evidence.find("rose throughout"), std::string::npos) << f->evidence;
+  EXPECT_NE(f->evidence.find("flat for its last 5 snapshots"), std::string::npos) << f->evidence;
+}
+
 }  // namespace
 }  // namespace leakscope::analysis
 
