@@ -392,6 +392,19 @@ void SiteSeriesBuilder::add_details(SiteSeries& site, size_t& latest, const Stac
     for (const auto& [value, amount] : values) site.labels[key][value] += amount;
 }
 
+// The site's other stacks, latest and largest first, beside its representative one.
+void SiteSeriesBuilder::add_more_stacks(SiteSeries& site, const Stack* best,
+                                        std::vector<std::pair<const Stack*, size_t>>& members) {
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
+    if (a.first->last != b.first->last) return a.first->last > b.first->last;
+    return a.first->last_value > b.first->last_value;
+  });
+  for (const auto& [stack, at] : members) {
+    if (site.more_stacks.size() >= kMoreStacks) break;
+    if (stack != best) site.more_stacks.emplace_back(stack->frames, at);
+  }
+}
+
 std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrappers) const {
   SiteRule rule(options_);
   // The agent's heap and mmap stacks start at the caller of malloc or mmap (sites.h).
@@ -402,6 +415,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
     SiteSeries series;
     const Stack* best = nullptr;
     size_t latest = 0;  // the snapshot series.labels and objects describe
+    std::vector<std::pair<const Stack*, size_t>> members;  // with their site frame's index
   };
   std::map<std::pair<Signal, std::string>, Site> sites;
   for (const Stack& s : stacks_) {
@@ -417,6 +431,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
     }
     for (size_t i = 0; i < snapshots_; ++i) site.series.values[i] += s.values[i];
     add_details(site.series, site.latest, s);
+    site.members.emplace_back(&s, at);
     if (site.best == nullptr || s.last > site.best->last ||
         (s.last == site.best->last && s.last_value > site.best->last_value)) {
       site.best = &s;
@@ -426,6 +441,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
   }
   std::vector<SiteSeries> out;
   for (auto& [key, site] : sites) {
+    add_more_stacks(site.series, site.best, site.members);
     SiteSeries s = std::move(site.series);
     const auto& present = present_.at(key.first);
     for (size_t i = 0; i < snapshots_; ++i)

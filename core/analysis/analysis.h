@@ -33,6 +33,10 @@ struct SiteSeries {
   // ... of which in samples whose objects are 16 KiB or more on average (an array's backing store)
   double large_objects = 0;
   double large_bytes = 0;
+  // The site's other stacks, latest and largest first (at most 3), each
+  // with the index of its site frame: the pattern catalogue looks at every way in (a map node's
+  // key string and the node itself are two stacks of one line).
+  std::vector<std::pair<std::vector<Frame>, size_t>> more_stacks = {};
 };
 
 // One label of a metric family at the last scrape: how many distinct values it took, a few of them.
@@ -111,6 +115,9 @@ class SiteSeriesBuilder {
     double large_bytes = 0;
   };
   static void add_details(SiteSeries& site, size_t& latest, const Stack& s);
+  static constexpr size_t kMoreStacks = 3;  // SiteSeries::more_stacks
+  static void add_more_stacks(SiteSeries& site, const Stack* best,
+                              std::vector<std::pair<const Stack*, size_t>>& members);
   size_t snapshots_;
   SiteOptions options_;
   std::map<std::string, size_t> index_;  // signal and stack -> stacks_

@@ -96,6 +96,10 @@ Hit find_in_function(const Context& c, Signal signal, const std::string& fn, Nee
     double v = std::max(0.0, last_of(s.values));
     hit.total += v;
     const Frame* f = pick(s.stack, inner ? s.site : std::string::npos, needles);
+    for (size_t k = 0; f == nullptr && k < s.more_stacks.size(); ++k) {
+      const auto& [stack, at] = s.more_stacks[k];
+      f = pick(stack, inner ? at : std::string::npos, needles);
+    }
     if (f == nullptr) continue;
     hit.value += v;
     if (hit.function.empty()) hit.function = short_frame(f->function);

@@ -404,5 +404,27 @@ TEST(Patterns, RetentionGetsTheAllocatorAdvice) {
   EXPECT_NE(it->pattern.fix.find("MALLOC_TRIM_THRESHOLD_"), std::string::npos);
 }
 
+// A map keyed by strings: one line makes both the node (under _M_emplace_hint_unique) and, in a
+// separate stack, the key's own buffer. When the key's stack is the larger of the two, the site's
+// representative stack shows no container frame; the catalogue still finds it on the node's.
+TEST(Patterns, ContainerFrameOnASitesSmallerStack) {
+  RunSeries r = run_of({
+      {Signal::kHeap,
+       {fn("malloc"), fn("operator new"), fn("std::__cxx11::basic_string<char>::_M_create"),
+        fn("leak_by_path", 76), fn("handler", 91)},
+       leaks(60 * kKiB)},
+      {Signal::kHeap,
+       {fn("malloc"), fn("operator new"),
+        fn("std::_Rb_tree<std::string, std::pair<std::string const, long>>::"
+           "_M_emplace_hint_unique"),
+        fn("leak_by_path", 76), fn("handler", 91)},
+       leaks(20 * kKiB)},
+  });
+  ASSERT_EQ(r.sites.size(), 1u);
+  EXPECT_EQ(r.sites[0].more_stacks.size(), 1u);
+  Analysis a = analyze(r);
+  EXPECT_EQ(pattern_of(a, Signal::kHeap, "leak_by_path"), "container-growth");
+}
+
 }  // namespace
 }  // namespace leakscope::analysis
