@@ -243,6 +243,8 @@ std::string mapped_file(const MapsLine& m) {
   return access(link, R_OK) == 0 ? std::string(link) : m.path;
 }
 
+}  // namespace
+
 std::string strip_deleted(std::string path) {
   const std::string deleted = " (deleted)";
   if (path.size() > deleted.size() &&
@@ -251,8 +253,6 @@ std::string strip_deleted(std::string path) {
   }
   return path;
 }
-
-}  // namespace
 
 std::vector<MapsLine> read_maps() {
   std::vector<MapsLine> out;

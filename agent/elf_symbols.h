@@ -19,6 +19,8 @@ struct MapsLine {
 };
 
 LEAKSCOPE_HIDDEN std::vector<MapsLine> read_maps();
+// A path from /proc without the " (deleted)" the kernel adds to a file replaced on disk.
+LEAKSCOPE_HIDDEN std::string strip_deleted(std::string path);
 
 // GNU build ID of the mapped file as lowercase hex, "" if none; cached by (device, inode).
 LEAKSCOPE_HIDDEN std::string build_id_of(const MapsLine& m);

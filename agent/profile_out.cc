@@ -30,13 +30,7 @@ std::string main_executable() {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) return "";
-  std::string path(buf, static_cast<size_t>(n));
-  const std::string deleted = " (deleted)";
-  if (path.size() > deleted.size() &&
-      path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0) {
-    path.resize(path.size() - deleted.size());
-  }
-  return path;
+  return strip_deleted(std::string(buf, static_cast<size_t>(n)));
 }
 
 }  // namespace
