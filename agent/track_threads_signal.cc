@@ -36,6 +36,7 @@
 #include "agent/agent_api.h"
 #include "agent/track_fds.h"
 #include "agent/track_threads.h"
+#include "agent/track_threads_blocked.h"
 
 namespace leakscope::agent {
 
@@ -185,6 +186,9 @@ void sleep_us(long us) {
 }  // namespace
 
 int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, const char** why) {
+  // A thread blocked in a system call is read from outside: a signal would interrupt its call.
+  int blocked = blocked_thread_stack(tid, pcs, max, why);
+  if (blocked >= 0) return blocked;
   int sig = chosen_signal();
   if (sig == 0) {
     *why = "current stacks are disabled (LEAKSCOPE_THREAD_SIGNAL=0)";
