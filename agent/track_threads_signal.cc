@@ -1,4 +1,6 @@
-// The current stack of another thread, captured on demand by a signal to it.
+// The current stack of another thread, captured on demand: read from outside when the thread
+// is blocked in a system call (track_threads_blocked.cc: a signal would make its nanosleep, poll,
+// epoll_wait... return EINTR), else by a signal to it, below.
 //
 // Only the server thread asks, one thread at a time. It publishes a request (a sequence number
 // and state kWaiting), sends a real-time signal to the target with rt_tgsigqueueinfo carrying
@@ -16,11 +18,11 @@
 // Host safety: the handler is installed on first use and only if the host left the signal at
 // SIG_DFL; before each request the disposition is checked again (a host that installed its own
 // handler later keeps it: the page says why the stack is missing). Threads that block the signal
-// (SigBlk in /proc/self/task/N/status) are not signalled. The signal interrupts a blocking
-// system call in the target; with SA_RESTART most restart, but calls that never restart
-// (epoll_wait, nanosleep...) return EINTR, which well-behaved code retries: this is why it runs
-// only on a debug=2 request. LEAKSCOPE_THREAD_SIGNAL picks the signal (default SIGRTMAX - 3; 0
-// disables).
+// (SigBlk in /proc/self/task/N/status) are not signalled. A thread blocked in a system call is
+// not signalled either (see above), so the signal reaches running threads, which are in no call
+// to interrupt; only a thread that enters a blocking call between the check and the signal gets
+// an EINTR (calls that never restart: epoll_wait, nanosleep...), which well-behaved code
+// retries. LEAKSCOPE_THREAD_SIGNAL picks the signal (default SIGRTMAX - 3; 0 disables it).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -191,7 +193,8 @@ int capture_thread_stack(pid_t tid, uintptr_t* pcs, int max, int timeout_ms, con
   if (blocked >= 0) return blocked;
   int sig = chosen_signal();
   if (sig == 0) {
-    *why = "current stacks are disabled (LEAKSCOPE_THREAD_SIGNAL=0)";
+    *why =
+        "not blocked in a system call, and the capture signal is off (LEAKSCOPE_THREAD_SIGNAL=0)";
     return 0;
   }
   if (!ensure_handler(sig, why)) return 0;

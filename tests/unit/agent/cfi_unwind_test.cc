@@ -31,7 +31,6 @@ std::atomic<int> g_sink{0};
 
 // The chain: each calls the next and works after it returns, so no call is a tail call.
 extern "C" __attribute__((noipa, visibility("default"))) int chain_c(int x) {
-  g_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
   int r = 0;
   while (!g_stop.load()) {
     timespec ts{60, 0};
@@ -53,7 +52,29 @@ extern "C" __attribute__((noipa, visibility("default"))) int chain_a(int x) {
 namespace {
 
 void* thread_main(void*) {
+  g_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
   g_sink.fetch_add(chain_a(1));
+  return nullptr;
+}
+
+// The same in a library dlopened now: its unwind tables appear after the process started.
+using ParkFn = int (*)(volatile int*);
+ParkFn g_park = nullptr;
+volatile int g_module_stop = 0;
+
+}  // namespace
+
+extern "C" __attribute__((noipa, visibility("default"))) int module_caller(int x) {
+  int r = g_park(&g_module_stop);
+  g_sink.fetch_add(r);
+  return r + x;
+}
+
+namespace {
+
+void* module_thread_main(void*) {
+  g_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+  g_sink.fetch_add(module_caller(3));
   return nullptr;
 }
 
@@ -85,6 +106,32 @@ bool in_sleep(pid_t tid) {
          (regs.nr == SYS_clock_nanosleep || regs.nr == SYS_nanosleep);
 }
 
+// Starts body on a thread, waits until it blocks in nanosleep, reads its stack from outside,
+// then wakes and joins it. The frame count; -100 if it never blocked.
+int read_parked(void* (*body)(void*), uintptr_t* pcs, int max, const char** why) {
+  struct sigaction wake {};
+  wake.sa_handler = on_wake;  // no SA_RESTART: the signal ends the test thread's nanosleep
+  sigaction(SIGUSR1, &wake, nullptr);
+  g_tid.store(0);
+  g_stop.store(false);
+  g_module_stop = 0;
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, body, nullptr) != 0) return -100;
+  for (int i = 0; i < 1000 && (g_tid.load() == 0 || !in_sleep(g_tid.load())); ++i) usleep(10000);
+  int n = in_sleep(g_tid.load()) ? blocked_thread_stack(g_tid.load(), pcs, max, why) : -100;
+  g_stop.store(true);
+  g_module_stop = 1;
+  pthread_kill(thread, SIGUSR1);
+  pthread_join(thread, nullptr);
+  for (int i = 0; i < n; ++i) {
+    Dl_info info{};
+    dladdr(reinterpret_cast<void*>(pcs[i] - (i > 0)), &info);
+    std::printf("#%d %#lx %s\n", i, static_cast<unsigned long>(pcs[i]),
+                info.dli_sname ? info.dli_sname : "?");
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST(CfiUnwind, ParsesTheSyscallFile) {
@@ -104,28 +151,11 @@ TEST(CfiUnwind, ParsesTheSyscallFile) {
 }
 
 TEST(CfiUnwind, ReadsABlockedThreadsStackThroughItsCallers) {
-  struct sigaction wake {};
-  wake.sa_handler = on_wake;  // no SA_RESTART: the signal ends the test thread's nanosleep
-  ASSERT_EQ(sigaction(SIGUSR1, &wake, nullptr), 0);
-  pthread_t thread;
-  ASSERT_EQ(pthread_create(&thread, nullptr, thread_main, nullptr), 0);
-  for (int i = 0; i < 1000 && (g_tid.load() == 0 || !in_sleep(g_tid.load())); ++i) usleep(10000);
-  ASSERT_TRUE(in_sleep(g_tid.load())) << "the thread never blocked in nanosleep";
-
   uintptr_t pcs[64];
   const char* why = "unset";
-  int n = blocked_thread_stack(g_tid.load(), pcs, 64, &why);
-  g_stop.store(true);
-  pthread_kill(thread, SIGUSR1);
-  pthread_join(thread, nullptr);
-
+  int n = read_parked(thread_main, pcs, 64, &why);
+  ASSERT_NE(n, -100) << "the thread never blocked in nanosleep";
   ASSERT_GT(n, 0) << "the blocked thread was not read (would have been signalled)";
-  for (int i = 0; i < n; ++i) {
-    Dl_info info{};
-    dladdr(reinterpret_cast<void*>(pcs[i] - (i > 0)), &info);
-    std::printf("#%d %#lx %s\n", i, static_cast<unsigned long>(pcs[i]),
-                info.dli_sname ? info.dli_sname : "?");
-  }
   int c = frame_in(pcs, n, 0, reinterpret_cast<void*>(&chain_c));
   ASSERT_GE(c, 0) << "chain_c is not on the stack";
   int b = frame_in(pcs, n, c + 1, reinterpret_cast<void*>(&chain_b));
@@ -135,6 +165,23 @@ TEST(CfiUnwind, ReadsABlockedThreadsStackThroughItsCallers) {
   EXPECT_EQ(b, c + 1);
   EXPECT_EQ(a, b + 1);
   EXPECT_GE(c, 1) << "frame 0 is inside libc's nanosleep, not chain_c";
+  EXPECT_EQ(why, nullptr) << "the walk stopped early: " << why;
+}
+
+TEST(CfiUnwind, FindsTheTablesOfALibraryLoadedLater) {
+  void* lib = dlopen(LEAKSCOPE_BLOCKING_MODULE, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  g_park = reinterpret_cast<ParkFn>(dlsym(lib, "blocking_module_park"));
+  ASSERT_NE(g_park, nullptr);
+  uintptr_t pcs[64];
+  const char* why = "unset";
+  int n = read_parked(module_thread_main, pcs, 64, &why);
+  ASSERT_NE(n, -100) << "the thread never blocked in nanosleep";
+  ASSERT_GT(n, 0) << "the blocked thread was not read (would have been signalled)";
+  int park = frame_in(pcs, n, 0, reinterpret_cast<void*>(g_park));
+  ASSERT_GE(park, 1) << "blocking_module_park is not on the stack";
+  EXPECT_EQ(frame_in(pcs, n, park + 1, reinterpret_cast<void*>(&module_caller)), park + 1)
+      << "the walk did not get out of the dlopened library";
   EXPECT_EQ(why, nullptr) << "the walk stopped early: " << why;
 }
 
