@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "agent/cfi_unwind.h"
 
@@ -40,6 +41,15 @@ bool read_syscall_file(pid_t tid, char* buf, size_t cap) {
   if (n <= 0) return false;
   buf[n] = '\0';
   return true;
+}
+
+// A thread that runs now is often about to block again (a loop around a short sleep): a few
+// more looks, 100 us apart, before it gets the signal that would interrupt that next call.
+constexpr int kAttempts = 4;
+
+void pause_briefly() {
+  timespec ts{0, 100 * 1000};
+  nanosleep(&ts, nullptr);
 }
 
 }  // namespace
@@ -67,18 +77,22 @@ bool parse_syscall_regs(const char* text, SyscallRegs* out) {
 }
 
 int blocked_thread_stack(pid_t tid, uintptr_t* pcs, int max, const char** why) {
-  char before[256], after[256];
-  SyscallRegs regs;
-  if (!fault_safe_reads_work() || !read_syscall_file(tid, before, sizeof(before)) ||
-      !parse_syscall_regs(before, &regs) || regs.nr < 0 || regs.pc == 0) {
-    return -1;
+  if (!fault_safe_reads_work()) return -1;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0) pause_briefly();
+    char before[256], after[256];
+    SyscallRegs regs;
+    if (!read_syscall_file(tid, before, sizeof(before))) return -1;  // gone, or /proc refused
+    if (!parse_syscall_regs(before, &regs)) continue;                // running
+    if (regs.nr < 0 || regs.pc == 0) return -1;  // stopped, or in a fault: not in a call
+    UnwindEnd end;
+    int n = cfi_unwind(regs.pc, regs.sp, pcs, max, &end);
+    if (n <= 0 || !read_syscall_file(tid, after, sizeof(after))) return -1;
+    if (std::strcmp(before, after) != 0) continue;  // it moved while we read
+    *why = unwind_end_text(end);
+    return n;
   }
-  UnwindEnd end;
-  int n = cfi_unwind(regs.pc, regs.sp, pcs, max, &end);
-  if (n <= 0 || !read_syscall_file(tid, after, sizeof(after)) || std::strcmp(before, after) != 0)
-    return -1;
-  *why = unwind_end_text(end);
-  return n;
+  return -1;
 }
 
 }  // namespace leakscope::agent
