@@ -1,7 +1,12 @@
 // Dumps to a directory (LEAKSCOPE_DUMP_DIR), for hosts where no port may be opened: every round
 // (each LEAKSCOPE_DUMP_INTERVAL seconds, or on LEAKSCOPE_DUMP_SIGNAL) writes one file per profile,
 // DIR/<profile>.<pid>.<round>.pb.gz, written to a .tmp name and renamed, so a reader never sees
-// half a file. Runs on the agent thread.
+// half a file. The profiles are built on the agent thread; the file system work (writes,
+// renames, retention) runs on a writer thread of its own, started with the first dump, so a hung
+// file system (a stale NFS mount, a frozen volume) blocks the writer, never the debug server.
+// One round is in flight at most: a round that comes due while the writer is still busy is
+// skipped (its files count as failures, logged once), so a stuck writer never piles up copies
+// of the profiles. If the writer cannot be started, the agent thread writes, as before.
 //
 // A dump must not become the host's problem (issue 18: an interval of one second filled a
 // filesystem, then logged four lines a second forever):
@@ -12,11 +17,15 @@
 //   - the file's descriptor is the agent's own (own_fds.h), so a program that closes it under
 //     the agent never gets bytes written into a file of its own that took the number.
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "agent/own_fds.h"
 #include "agent/server_internal.h"
@@ -31,7 +40,22 @@ constexpr const char* kProfiles[] = {"heap", "mmap", "threads", "fds"};
 constexpr int kCreateFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
 
 std::atomic<int64_t> g_failures{0};
-bool g_failing = false;  // the last round failed (and said so); agent thread only
+bool g_failing = false;  // the last round failed (and said so); the writing thread only
+
+// A round of profile bytes, handed from the agent thread to the writer.
+struct Round {
+  int64_t number = 0;
+  std::string bytes[4];  // per kProfiles; "": the tracker is off, no file
+};
+
+// The hand-over, one slot:  agent thread: kFree -> fills g_slot -> kQueued, sem_post
+//                           writer:       sem_wait -> writes -> clears g_slot -> kFree
+enum : int { kFree = 0, kQueued };
+std::atomic<int> g_slot_state{kFree};
+Round g_slot;  // owned by whoever the state says: the agent thread while kFree, else the writer
+sem_t g_work;
+enum : int { kNotStarted = 0, kRunning, kUnavailable };
+int g_writer = kNotStarted;  // agent thread only
 
 void dump_path(char* out, size_t cap, const char* name, int64_t round) {
   snprintf(out, cap, "%s/%s.%d.%04ld.pb.gz", config().dump_dir, name, static_cast<int>(getpid()),
@@ -88,9 +112,87 @@ void report(bool ok, const char* path, int err) {
   }
 }
 
+void write_round(Round& r) {
+  int64_t keep = config().dump_keep;
+  if (keep > 0) remove_round(r.number - keep);  // first, so a full disk gets room for this round
+  char path[1024], failed[1024] = {};
+  int err = 0;
+  for (size_t i = 0; i < std::size(kProfiles); ++i) {
+    if (r.bytes[i].empty()) continue;
+    dump_path(path, sizeof(path), kProfiles[i], r.number);
+    int e = write_file(path, r.bytes[i]);
+    if (e == 0) continue;
+    g_failures.fetch_add(1, std::memory_order_relaxed);
+    if (err == 0) snprintf(failed, sizeof(failed), "%s", path);
+    err = e;
+  }
+  report(err == 0, failed, err);
+}
+
+void* writer_thread(void*) {
+  ReentryGuard guard;  // nothing it does is sampled (it only frees and does file I/O)
+  for (;;) {
+    if (sem_wait(&g_work) != 0) continue;  // EINTR
+    if (g_slot_state.load(std::memory_order_acquire) != kQueued) continue;
+    write_round(g_slot);
+    g_slot = Round{};  // frees the bytes here, not on the agent thread
+    g_slot_state.store(kFree, std::memory_order_release);
+  }
+}
+
+// Starts the writer once; false if it cannot run (the agent thread then writes itself).
+bool writer_ready() {
+  if (g_writer == kNotStarted) {
+    g_writer = kUnavailable;
+    pthread_t thread;
+    pthread_attr_t attr;
+    // Created from the agent thread: it inherits its mask (every signal blocked) and is booked
+    // as one of the agent's threads (never shown in /debug/pprof/threads).
+    if (sem_init(&g_work, 0, 0) == 0 && pthread_attr_init(&attr) == 0) {
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      if (pthread_create(&thread, &attr, writer_thread, nullptr) == 0) {
+        pthread_setname_np(thread, "leakscope-dump");
+        g_writer = kRunning;
+      }
+      pthread_attr_destroy(&attr);
+    }
+    if (g_writer != kRunning) agent_log("cannot start the dump writer; the agent thread writes");
+  }
+  return g_writer == kRunning;
+}
+
 }  // namespace
 
-void write_dump_files_or_throw();
+void write_dump_files_or_throw() {
+  if (config().dump_dir[0] == '\0') return;
+  static int64_t round = 0;
+  bool writer = writer_ready();
+  if (writer && g_slot_state.load(std::memory_order_acquire) != kFree) {
+    static bool said = false;  // once: a hung file system stays hung
+    if (!said) {
+      agent_logf(
+          "a dump into %s is still being written (is the file system hung?); rounds are "
+          "skipped until it ends (said once)",
+          config().dump_dir);
+    }
+    said = true;
+    g_failures.fetch_add(std::size(kProfiles), std::memory_order_relaxed);
+    return;
+  }
+  Round r;
+  r.number = ++round;
+  r.bytes[0] = heap_profile_bytes(false);
+  r.bytes[1] = mmap_profile_bytes();
+  r.bytes[2] = threads_dump_profile();
+  r.bytes[3] = fds_dump_profile();
+  if (!writer) {
+    write_round(r);
+    return;
+  }
+  g_slot = std::move(r);
+  g_slot_state.store(kQueued, std::memory_order_release);
+  sem_post(&g_work);
+}
 
 void write_dump_files() {
   try {
@@ -100,33 +202,6 @@ void write_dump_files() {
     if (!said) agent_log("out of memory while writing a dump; skipped (said once)");
     said = true;
   }
-}
-
-void write_dump_files_or_throw() {
-  if (config().dump_dir[0] == '\0') return;
-  static int64_t round = 0;
-  ++round;
-  struct Item {
-    const char* name;
-    std::string bytes;  // "": the tracker is off, no file
-  } items[] = {{kProfiles[0], heap_profile_bytes(false)},
-               {kProfiles[1], mmap_profile_bytes()},
-               {kProfiles[2], threads_dump_profile()},
-               {kProfiles[3], fds_dump_profile()}};
-  int64_t keep = config().dump_keep;
-  if (keep > 0) remove_round(round - keep);  // first, so a full disk gets room for this round
-  char path[1024], failed[1024] = {};
-  int err = 0;
-  for (const Item& item : items) {
-    if (item.bytes.empty()) continue;
-    dump_path(path, sizeof(path), item.name, round);
-    int e = write_file(path, item.bytes);
-    if (e == 0) continue;
-    g_failures.fetch_add(1, std::memory_order_relaxed);
-    if (err == 0) snprintf(failed, sizeof(failed), "%s", path);
-    err = e;
-  }
-  report(err == 0, failed, err);
 }
 
 int64_t dump_failures_total() { return g_failures.load(std::memory_order_relaxed); }

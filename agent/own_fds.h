@@ -17,8 +17,9 @@
 // number's (st_dev, st_ino) with the ones it had when registered.
 //
 // Slot words: 0 free, else fd + 1, with kLost set once the host closed it. Any thread may mark a
-// slot lost (a CAS, async-signal-safe); only the agent thread (or the fork child's handler, or
-// server_start before the thread exists) registers and frees slots.
+// slot lost (a CAS, async-signal-safe); only the agent's threads (the agent thread, the dump
+// writer of dump.cc; or the fork child's handler, or server_start before the thread exists)
+// register and free slots (a slot is claimed by a CAS, so two of them never take the same one).
 #pragma once
 
 #include <cstdint>
