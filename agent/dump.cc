@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -52,7 +53,11 @@ struct Round {
 //                           writer:       sem_wait -> writes -> clears g_slot -> kFree
 enum : int { kFree = 0, kQueued };
 std::atomic<int> g_slot_state{kFree};
-Round g_slot;  // owned by whoever the state says: the agent thread while kFree, else the writer
+// Owned by whoever the state says: the agent thread while kFree, else the writer. Built in place
+// when the writer starts and never destroyed: exit()'s destructors must not free the bytes of a
+// round the writer is still writing.
+alignas(Round) unsigned char g_slot_storage[sizeof(Round)];
+Round* g_slot = nullptr;
 sem_t g_work;
 enum : int { kNotStarted = 0, kRunning, kUnavailable };
 int g_writer = kNotStarted;  // agent thread only
@@ -134,8 +139,8 @@ void* writer_thread(void*) {
   for (;;) {
     if (sem_wait(&g_work) != 0) continue;  // EINTR
     if (g_slot_state.load(std::memory_order_acquire) != kQueued) continue;
-    write_round(g_slot);
-    g_slot = Round{};  // frees the bytes here, not on the agent thread
+    write_round(*g_slot);
+    *g_slot = Round{};  // frees the bytes here, not on the agent thread
     g_slot_state.store(kFree, std::memory_order_release);
   }
 }
@@ -148,6 +153,7 @@ bool writer_ready() {
     pthread_attr_t attr;
     // Created from the agent thread: it inherits its mask (every signal blocked) and is booked
     // as one of the agent's threads (never shown in /debug/pprof/threads).
+    g_slot = new (g_slot_storage) Round;
     if (sem_init(&g_work, 0, 0) == 0 && pthread_attr_init(&attr) == 0) {
       pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
       if (pthread_create(&thread, &attr, writer_thread, nullptr) == 0) {
@@ -189,7 +195,7 @@ void write_dump_files_or_throw() {
     write_round(r);
     return;
   }
-  g_slot = std::move(r);
+  *g_slot = std::move(r);
   g_slot_state.store(kQueued, std::memory_order_release);
   sem_post(&g_work);
 }
