@@ -71,6 +71,7 @@ bool parse_cie(Memory& mem, uintptr_t at, Fde* f) {
   f->cie_end = c.at + length;
   if (c.fixed<uint32_t>() != 0) return false;  // a CIE's id is 0 in .eh_frame
   uint8_t version = c.fixed<uint8_t>();
+  if (version != 1 && version != 3) return false;  // .eh_frame's; 4 is .debug_frame's layout
   char aug[8] = {};
   for (size_t i = 0;; ++i) {
     char ch = c.fixed<char>();
