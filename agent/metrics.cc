@@ -22,6 +22,7 @@
 // The route is served under the same rules as every other (loopback, or a bearer token).
 #include "agent/heap_state.h"
 #include "agent/metrics_text.h"
+#include "agent/region.h"
 #include "agent/server_internal.h"
 
 namespace leakscope::agent {
@@ -78,7 +79,8 @@ void table_families(MetricsText& m, int64_t untracked_samples, const TrackerFigu
                     const TrackerFigures& fds) {
   std::vector<TableRow> rows{
       {"stacks", stack_table_size(), stack_table_capacity(), stack_table_overflow()},
-      {"live_samples", g_live.live(), g_live.capacity(), untracked_samples}};
+      {"live_samples", g_live.live() + g_region.live_blocks(), g_live.capacity(),
+       untracked_samples}};
   if (threads.on) rows.push_back({"threads", threads.entries, threads.capacity, threads.overflow});
   if (fds.on) rows.push_back({"fds", fds.entries, fds.capacity, fds.overflow});
   m.family("leakscope_table_entries", "gauge", "Entries in use in each of the agent's tables.");

@@ -5,25 +5,57 @@
 
 #include <cstring>
 
+#include "agent/region.h"
+
 namespace leakscope::agent {
 
 RealFunctions g_real;
 
 alignas(64) char g_bootstrap[kBootstrapBytes];
+char* g_bootstrap_base = g_bootstrap;
+SampleRegion g_region;
+FreeRange g_free_range = {g_bootstrap, kBootstrapBytes};
 
 namespace {
 
 std::atomic<size_t> g_bootstrap_used{0};
+std::atomic<int> g_region_state{0};  // 0: not tried, 1: being reserved, 2: settled
+
+constexpr size_t kRegionBytes = size_t{256} << 30;  // address space only (MAP_NORESERVE)
+constexpr size_t kRegionMinBytes = size_t{1} << 30;
 
 }  // namespace
 
+void region_reserve_once() {
+  if (g_region_state.load(std::memory_order_acquire) == 2) return;
+  int expected = 0;
+  if (!g_region_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    while (g_region_state.load(std::memory_order_acquire) != 2) __builtin_ia32_pause();
+    return;
+  }
+  if (g_region.reserve(kRegionBytes, kRegionMinBytes, kBootstrapBytes)) {
+    __atomic_store_n(&g_bootstrap_base, g_region.head(), __ATOMIC_RELAXED);
+    __atomic_store_n(&g_free_range.span, uintptr_t{0}, __ATOMIC_RELAXED);  // never too wide
+    __atomic_store_n(&g_free_range.base, g_region.head(), __ATOMIC_RELAXED);
+    __atomic_store_n(&g_free_range.span, g_region.size(), __ATOMIC_RELEASE);
+  }
+  g_region_state.store(2, std::memory_order_release);
+}
+
+void widen_free_range() {
+  if (__atomic_load_n(&g_free_range.span, __ATOMIC_RELAXED) != ~uintptr_t{0}) {
+    __atomic_store_n(&g_free_range.span, ~uintptr_t{0}, __ATOMIC_SEQ_CST);
+  }
+}
+
 void* bootstrap_alloc(size_t size, size_t alignment) {
+  region_reserve_once();  // first: the buffer is the region's head when it can be
   if (alignment < 16) alignment = 16;
   size_t used = g_bootstrap_used.load(std::memory_order_relaxed);
   for (;;) {
     size_t start = (used + alignment - 1) & ~(alignment - 1);
-    if (start + size > sizeof(g_bootstrap) || start + size < start) return nullptr;
-    if (g_bootstrap_used.compare_exchange_weak(used, start + size)) return g_bootstrap + start;
+    if (start + size > kBootstrapBytes || start + size < start) return nullptr;
+    if (g_bootstrap_used.compare_exchange_weak(used, start + size)) return g_bootstrap_base + start;
   }
 }
 

@@ -54,10 +54,15 @@ LEAKSCOPE_HIDDEN void* bootstrap_alloc(size_t size, size_t alignment);
 
 inline constexpr size_t kBootstrapBytes = 64 << 10;  // far more than dlsym needs
 extern char g_bootstrap[kBootstrapBytes] __attribute__((visibility("hidden")));
+// Where bootstrap blocks come from: area 0 of the sample region (region.h) once it is reserved,
+// which happens before the first bootstrap block, so that the free hooks' one range compare
+// (maybe_ours) covers them too; g_bootstrap when the region could not be reserved.
+extern char* g_bootstrap_base __attribute__((visibility("hidden")));
 
-// On every free(): one unsigned compare (an address below the buffer wraps to a huge offset).
+// For the hooks' slow paths (the fast paths ask maybe_ours, region.h).
 inline bool is_bootstrap(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_bootstrap) <
+  return reinterpret_cast<uintptr_t>(p) -
+             reinterpret_cast<uintptr_t>(__atomic_load_n(&g_bootstrap_base, __ATOMIC_RELAXED)) <
          kBootstrapBytes;
 }
 
