@@ -2,6 +2,7 @@
 #include "agent/real_functions.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 
 #include <cstring>
 
@@ -22,7 +23,17 @@ std::atomic<size_t> g_bootstrap_used{0};
 std::atomic<int> g_region_state{0};  // 0: not tried, 1: being reserved, 2: settled
 
 constexpr size_t kRegionBytes = size_t{256} << 30;  // address space only (MAP_NORESERVE)
-constexpr size_t kRegionMinBytes = size_t{1} << 30;
+constexpr size_t kRegionMinBytes = size_t{64} << 20;
+
+// Under an RLIMIT_AS the region's address space counts against the limit: take an eighth of it
+// at most, so that the host keeps nearly all of its own.
+size_t region_bytes() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kRegionBytes;
+  size_t bytes = kRegionBytes;
+  while (bytes > limit.rlim_cur / 8 && bytes >= kRegionMinBytes) bytes /= 2;
+  return bytes;
+}
 
 }  // namespace
 
@@ -33,7 +44,7 @@ void region_reserve_once() {
     while (g_region_state.load(std::memory_order_acquire) != 2) __builtin_ia32_pause();
     return;
   }
-  if (g_region.reserve(kRegionBytes, kRegionMinBytes, kBootstrapBytes)) {
+  if (g_region.reserve(region_bytes(), kRegionMinBytes, kBootstrapBytes)) {
     __atomic_store_n(&g_bootstrap_base, g_region.head(), __ATOMIC_RELAXED);
     __atomic_store_n(&g_free_range.span, uintptr_t{0}, __ATOMIC_RELAXED);  // never too wide
     __atomic_store_n(&g_free_range.base, g_region.head(), __ATOMIC_RELAXED);

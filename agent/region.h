@@ -13,7 +13,8 @@
 //   | area 0 | area 1 .. area kClasses | area kClasses+1 .. area kAreas-1             |
 //   |bootstrap| one size class per area| large blocks: page runs, first fit          |
 //
-//   size = 256 GiB (halved down to 1 GiB when the kernel refuses, e.g. under RLIMIT_AS);
+//   size = 256 GiB, at most an eighth of RLIMIT_AS when one is set, halved down to 64 MiB while
+//   the kernel refuses;
 //   area = size / kAreas. Area 0 starts with the bootstrap buffer (real_functions.h).
 //
 // Every block has a 16-byte BlockHeader just before it: the size asked for (and sampled), the
