@@ -161,9 +161,9 @@ LEAKSCOPE_EXPORT void* malloc(size_t size) {
 }
 
 // One compare (maybe_ours), then the tail call; nullptr goes to the real free like any other.
+// Outside the range g_real.free is known (the range covers everything until it is).
 LEAKSCOPE_EXPORT void free(void* p) {
-  auto real = g_real.free;
-  if (LEAKSCOPE_LIKELY(!maybe_ours(p)) && LEAKSCOPE_LIKELY(real != nullptr)) return real(p);
+  if (LEAKSCOPE_LIKELY(!maybe_ours(p))) return g_real.free(p);
   free_ours(p);
 }
 
@@ -174,9 +174,8 @@ LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
 }
 
 LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) {
-  auto real = g_real.realloc;
-  if (LEAKSCOPE_LIKELY(real != nullptr) && LEAKSCOPE_LIKELY(!maybe_ours(p))) {
-    if (LEAKSCOPE_LIKELY(heap_countdown_running(size))) return real(p, size);
+  if (LEAKSCOPE_LIKELY(!maybe_ours(p))) {  // g_real.realloc is known: see free
+    if (LEAKSCOPE_LIKELY(heap_countdown_running(size))) return g_real.realloc(p, size);
     return realloc_slow(p, size, true, LEAKSCOPE_HOOK_SITE);
   }
   return realloc_slow(p, size, false, LEAKSCOPE_HOOK_SITE);
@@ -188,9 +187,8 @@ LEAKSCOPE_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  auto real = g_real.realloc;
-  if (LEAKSCOPE_LIKELY(real != nullptr) && LEAKSCOPE_LIKELY(!maybe_ours(p))) {
-    if (LEAKSCOPE_LIKELY(heap_countdown_running(total))) return real(p, total);
+  if (LEAKSCOPE_LIKELY(!maybe_ours(p))) {
+    if (LEAKSCOPE_LIKELY(heap_countdown_running(total))) return g_real.realloc(p, total);
     return realloc_slow(p, total, true, LEAKSCOPE_HOOK_SITE);
   }
   return realloc_slow(p, total, false, LEAKSCOPE_HOOK_SITE);

@@ -87,8 +87,7 @@ __attribute__((noinline)) void* allocate_expired(size_t size, uintptr_t ret, uin
 
 // free()'s two halves, without the call through the PLT: one compare, then the real free.
 inline void deallocate(void* p) {
-  auto real = g_real.free;
-  if (LEAKSCOPE_LIKELY(!maybe_ours(p)) && LEAKSCOPE_LIKELY(real != nullptr)) return real(p);
+  if (LEAKSCOPE_LIKELY(!maybe_ours(p))) return g_real.free(p);  // known outside the range
   free_ours(p);
 }
 

@@ -15,7 +15,8 @@ RealFunctions g_real;
 alignas(64) char g_bootstrap[kBootstrapBytes];
 char* g_bootstrap_base = g_bootstrap;
 SampleRegion g_region;
-FreeRange g_free_range = {g_bootstrap, kBootstrapBytes};
+// Every free takes the slow path until the real functions are known (narrow_free_range).
+FreeRange g_free_range = {g_bootstrap, ~uintptr_t{0}};
 
 namespace {
 
@@ -46,11 +47,21 @@ void region_reserve_once() {
   }
   if (g_region.reserve(region_bytes(), kRegionMinBytes, kBootstrapBytes)) {
     __atomic_store_n(&g_bootstrap_base, g_region.head(), __ATOMIC_RELAXED);
-    __atomic_store_n(&g_free_range.span, uintptr_t{0}, __ATOMIC_RELAXED);  // never too wide
-    __atomic_store_n(&g_free_range.base, g_region.head(), __ATOMIC_RELAXED);
-    __atomic_store_n(&g_free_range.span, g_region.size(), __ATOMIC_RELEASE);
+    __atomic_store_n(&g_free_range.base, g_region.head(), __ATOMIC_RELEASE);  // span is still ~0
   }
   g_region_state.store(2, std::memory_order_release);
+}
+
+// Once, when the real functions are first resolved: from then on the free hooks' fast path
+// (maybe_ours false) may call g_real.free without testing it. Only the region (with the
+// bootstrap buffer at its head), or the static bootstrap buffer alone, stays on the slow path.
+// A widening can only come later (record_sampled runs after init, which resolves first).
+void narrow_free_range() {
+  static std::atomic<bool> narrowed{false};
+  if (narrowed.exchange(true)) return;
+  region_reserve_once();
+  uintptr_t span = g_region.reserved() ? g_region.size() : kBootstrapBytes;
+  __atomic_store_n(&g_free_range.span, span, __ATOMIC_RELEASE);
 }
 
 void widen_free_range() {
@@ -88,6 +99,7 @@ bool resolve_real_functions() {
   __atomic_store_n(&g_real.name, resolved.name, __ATOMIC_RELEASE);
   LEAKSCOPE_ALLOC_FUNCTIONS(LEAKSCOPE_PUBLISH)
 #undef LEAKSCOPE_PUBLISH
+  narrow_free_range();
   return true;
 }
 

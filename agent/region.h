@@ -130,6 +130,8 @@ extern SampleRegion g_region __attribute__((visibility("hidden")));
 
 // What every freeing hook reads: addresses in [base, base + span) may be the agent's (a
 // bootstrap block, a region block, or, once widened, a host block booked in the live set).
+// span is ~0 (every address) until the real functions are resolved, so that an address outside
+// the range can go straight to g_real.free without testing it for null.
 struct alignas(64) FreeRange {
   const char* base;
   uintptr_t span;
@@ -146,6 +148,10 @@ inline bool maybe_ours(const void* p) {
 // Reserves g_region once (before the first bootstrap block: the bootstrap buffer is its area 0)
 // and points g_free_range at it. Idempotent and thread-safe; raw system calls only.
 LEAKSCOPE_HIDDEN void region_reserve_once();
+
+// Called once the real functions are resolved: the range shrinks from every address to the
+// region (or the static bootstrap buffer when there is no region).
+LEAKSCOPE_HIDDEN void narrow_free_range();
 
 // A sampled heap block now lives outside the region (booked in the live set): every free takes
 // the slow path from here on.
