@@ -68,6 +68,18 @@ inline void* sampled_aligned(size_t size, size_t alignment, uintptr_t ret, uintp
 
 namespace leakscope::agent {
 
+// The placeholders in g_real until resolution (real_functions.h).
+void* unresolved_malloc(size_t size) noexcept {
+  if (ensure_real() && g_real.malloc != &unresolved_malloc) return g_real.malloc(size);
+  return bootstrap_block(size);
+}
+
+void* unresolved_calloc(size_t n, size_t size) noexcept {
+  if (ensure_real() && g_real.calloc != &unresolved_calloc) return g_real.calloc(n, size);
+  size_t total;
+  return __builtin_mul_overflow(n, size, &total) ? nullptr : bootstrap_block(total);
+}
+
 // The slow path of every freeing hook (maybe_ours(p) said yes, or nothing is resolved yet).
 __attribute__((noinline)) void free_ours(void* p) {
   if (p == nullptr || is_bootstrap(p)) return;  // bootstrap blocks are never given back
@@ -89,12 +101,12 @@ extern "C" {
 // few instructions (bench/agent_heap_instructions.sh counts them). Everything else (resolving
 // the real functions, the bootstrap buffer, the sampled block) is in the noinline half, which
 // is given the hook's own site, taken in the hook's body.
-//   expired: the inline half ran the thread's countdown out (heap_countdown_running, sampler.h).
-//   False when the real function was not resolved yet: those first calls are never sampled.
+//   expired: the inline half ran the thread's countdown out (heap_countdown_running, sampler.h),
+//   which only happens with sampling on, so after resolution. Until then g_real.malloc and
+//   g_real.calloc are placeholders that resolve or answer from the bootstrap buffer.
 __attribute__((noinline)) void* malloc_slow(size_t size, bool expired, uintptr_t ret,
                                             uintptr_t cfa) {
   if (in_capture_unwind()) return nullptr;  // libgcc, in the capture handler: unwind_hooks.cc
-  if (!LEAKSCOPE_NEED_REAL(malloc)) return bootstrap_block(size);
   if (expired && countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size))) {
     return sampled_heap_alloc(size, 0, false, ret, cfa);
   }
@@ -106,9 +118,6 @@ __attribute__((noinline)) void* calloc_slow(size_t n, size_t size, bool expired,
   if (in_capture_unwind()) return nullptr;
   size_t total;
   bool overflow = __builtin_mul_overflow(n, size, &total);
-  if (!LEAKSCOPE_NEED_REAL(calloc)) {
-    return overflow ? nullptr : bootstrap_block(total);  // the static buffer is zeroed
-  }
   if (!overflow && expired &&
       countdown_expired(t_state.heap_countdown, static_cast<int64_t>(total))) {
     return sampled_heap_alloc(total, 0, true, ret, cfa);
@@ -154,10 +163,10 @@ __attribute__((noinline)) void* realloc_slow(void* p, size_t size, bool expired,
   return q;
 }
 
+// Dormant: one flag test, then the jump. Sampling on (only after resolution): the countdown.
 LEAKSCOPE_EXPORT void* malloc(size_t size) {
-  auto real = g_real.malloc;
-  if (LEAKSCOPE_LIKELY(real != nullptr) && heap_countdown_running(size)) return real(size);
-  return malloc_slow(size, real != nullptr, LEAKSCOPE_HOOK_SITE);
+  if (LEAKSCOPE_LIKELY(heap_countdown_running(size))) return g_real.malloc(size);
+  return malloc_slow(size, true, LEAKSCOPE_HOOK_SITE);
 }
 
 // One compare (maybe_ours), then the tail call; nullptr goes to the real free like any other.
@@ -168,9 +177,8 @@ LEAKSCOPE_EXPORT void free(void* p) {
 }
 
 LEAKSCOPE_EXPORT void* calloc(size_t n, size_t size) {
-  auto real = g_real.calloc;
-  if (LEAKSCOPE_LIKELY(real != nullptr) && heap_countdown_running(n * size)) return real(n, size);
-  return calloc_slow(n, size, real != nullptr, LEAKSCOPE_HOOK_SITE);
+  if (LEAKSCOPE_LIKELY(heap_countdown_running(n * size))) return g_real.calloc(n, size);
+  return calloc_slow(n, size, true, LEAKSCOPE_HOOK_SITE);
 }
 
 LEAKSCOPE_EXPORT void* realloc(void* p, size_t size) {

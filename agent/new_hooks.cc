@@ -54,18 +54,16 @@ __attribute__((noinline)) void* allocate_expired(size_t size, uintptr_t ret, uin
 // Macros, not functions: the site (LEAKSCOPE_HOOK_SITE) must be taken in the operator's body.
 // The sampling decision is taken before the real call (it needs only the size), so an unsampled
 // new is the countdown, the real malloc and the null test.
-#define allocate(size_in)                                          \
-  ({                                                               \
-    size_t a_size = (size_in);                                     \
-    void* a_p;                                                     \
-    if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) {            \
-      a_p = malloc(a_size); /* resolves or bootstraps */           \
-    } else if (LEAKSCOPE_LIKELY(heap_countdown_running(a_size))) { \
-      a_p = g_real.malloc(a_size);                                 \
-    } else {                                                       \
-      a_p = allocate_expired(a_size, LEAKSCOPE_HOOK_SITE);         \
-    }                                                              \
-    a_p;                                                           \
+#define allocate(size_in)                                   \
+  ({                                                        \
+    size_t a_size = (size_in);                              \
+    void* a_p;                                              \
+    if (LEAKSCOPE_LIKELY(heap_countdown_running(a_size))) { \
+      a_p = g_real.malloc(a_size); /* or its placeholder */ \
+    } else {                                                \
+      a_p = allocate_expired(a_size, LEAKSCOPE_HOOK_SITE);  \
+    }                                                       \
+    a_p;                                                    \
   })
 
 #define allocate_aligned(size_in, al)                                                  \

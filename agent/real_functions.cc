@@ -10,7 +10,7 @@
 
 namespace leakscope::agent {
 
-RealFunctions g_real;
+constinit RealFunctions g_real = {.malloc = &unresolved_malloc, .calloc = &unresolved_calloc};
 
 alignas(64) char g_bootstrap[kBootstrapBytes];
 char* g_bootstrap_base = g_bootstrap;

@@ -42,7 +42,12 @@ struct RealFunctions {
 #undef LEAKSCOPE_DECLARE
 };
 
+// malloc and calloc start as the two functions below, not null: their hooks' fast paths (a
+// dormant malloc is one flag test and the jump) call g_real.malloc untested. Until resolution
+// they resolve, or answer from the bootstrap buffer (malloc_hooks.cc).
 extern RealFunctions g_real __attribute__((visibility("hidden")));
+LEAKSCOPE_HIDDEN void* unresolved_malloc(size_t size) noexcept;
+LEAKSCOPE_HIDDEN void* unresolved_calloc(size_t n, size_t size) noexcept;
 
 // Resolves every entry once; returns false (after logging) if a required one is missing, in
 // which case the hooks use the bootstrap buffer forever and never sample (fail open as far as
