@@ -41,6 +41,31 @@ for rate in 1 524288; do
   fi
 done
 
+echo "== Debian's redis-server (on jemalloc: zmalloc calls malloc_usable_size, realloc) at rate 1"
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null &&
+  command -v redis-benchmark >/dev/null; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=1 timeout 120 redis-server --port "$port" \
+    --bind 127.0.0.1 --save "" --appendonly no >"$TMP/redis.log" 2>&1 &
+  PIDS+=("$!")
+  for ((i = 0; i < 100; i++)); do
+    [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
+    sleep 0.1
+  done
+  timeout 60 redis-benchmark -p "$port" -q -n 5000 -c 4 -P 8 -t set,get,lpush,lpop -d 300 \
+    -r 1000 >/dev/null || fail "redis-benchmark under the agent"
+  value=$(head -c 5000 /dev/zero | tr '\0' x)
+  redis-cli -p "$port" set grown "$value" >/dev/null
+  for ((i = 0; i < 50; i++)); do redis-cli -p "$port" append grown "$value" >/dev/null; done
+  [[ $(redis-cli -p "$port" strlen grown) == 255000 ]] || fail "redis: appended value"
+  redis-cli -p "$port" info memory | grep -q '^mem_allocator:jemalloc' || fail "redis: info memory"
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  wait "${PIDS[-1]}" || fail "redis-server: status $? ($(tail -3 "$TMP/redis.log"))"
+  echo "ok: redis-server at rate 1"
+else
+  echo "skip: no redis-server"
+fi
+
 echo "== no region (RLIMIT_AS of 400 MB): the host's blocks and the live set"
 out=$( (ulimit -v 400000 && LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=1 REGION_HOST_NO_HUGE=1 \
   timeout 120 "$PROG") 2>&1) || fail "no region: $out"
