@@ -17,6 +17,15 @@
 
 #include "agent/agent_internal.h"
 
+// jemalloc's non-standard calls that take a block (jemalloc_hooks.cc); not in libc's headers.
+extern "C" {
+void sdallocx(void* p, size_t size, int flags);
+void dallocx(void* p, int flags);
+size_t sallocx(const void* p, int flags);
+void* rallocx(void* p, size_t size, int flags);
+size_t xallocx(void* p, size_t size, size_t extra, int flags);
+}
+
 // X(name, required)
 #define LEAKSCOPE_ALLOC_FUNCTIONS(X) \
   X(malloc, true)                    \
@@ -32,7 +41,12 @@
   X(malloc_usable_size, false)       \
   X(mmap, true)                      \
   X(munmap, true)                    \
-  X(mremap, false)
+  X(mremap, false)                   \
+  X(sdallocx, false)                 \
+  X(dallocx, false)                  \
+  X(sallocx, false)                  \
+  X(rallocx, false)                  \
+  X(xallocx, false)
 
 namespace leakscope::agent {
 

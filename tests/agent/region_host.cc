@@ -3,11 +3,13 @@
 // lives in the agent's sample region): malloc_usable_size, realloc across sizes (small to large
 // and back), reallocarray, realloc(p, 0), calloc after dirty frees, every aligned allocator,
 // sized, aligned and nothrow deletes, a block allocated on one thread and freed on another, a
-// 1 GiB block, and a forked child that frees its parent's blocks and allocates its own.
+// 1 GiB block, a forked child that frees its parent's blocks and allocates its own, and (on
+// jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx.
 //
 // Prints "region host ok: exact=N/M" on success, where N of M odd-sized blocks had a
 // malloc_usable_size equal to the size asked for: the region reports exact sizes, while glibc,
 // jemalloc and tcmalloc round them up, so the script can tell whether blocks came from the region.
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -222,6 +224,32 @@ void fork_child_frees_parent_blocks() {
   for (void* p : parent) free(p);
 }
 
+// jemalloc's own calls on blocks from malloc (REGION_HOST_JEMALLOC=1: jemalloc is loaded). Found
+// by name, as a program linked with jemalloc would find them: the agent's, in front of jemalloc's.
+void jemalloc_api() {
+  if (getenv("REGION_HOST_JEMALLOC") == nullptr) return;
+  auto sdallocx = reinterpret_cast<void (*)(void*, size_t, int)>(dlsym(RTLD_DEFAULT, "sdallocx"));
+  auto dallocx = reinterpret_cast<void (*)(void*, int)>(dlsym(RTLD_DEFAULT, "dallocx"));
+  auto sallocx = reinterpret_cast<size_t (*)(const void*, int)>(dlsym(RTLD_DEFAULT, "sallocx"));
+  auto rallocx = reinterpret_cast<void* (*)(void*, size_t, int)>(dlsym(RTLD_DEFAULT, "rallocx"));
+  auto xallocx =
+      reinterpret_cast<size_t (*)(void*, size_t, size_t, int)>(dlsym(RTLD_DEFAULT, "xallocx"));
+  check(sdallocx && dallocx && sallocx && rallocx && xallocx, "jemalloc's API is there");
+  if (!(sdallocx && dallocx && sallocx && rallocx && xallocx)) return;
+  for (size_t size : {24ul, 1000ul, 50000ul}) {
+    char* p = static_cast<char*>(malloc(size));
+    fill(p, size, 9);
+    check(sallocx(p, 0) >= size, "sallocx", size);
+    check(xallocx(p, size, 0, 0) >= size, "xallocx", size);
+    char* q = static_cast<char*>(rallocx(p, size * 3, 0));
+    check(q != nullptr && holds(q, size, 9), "rallocx grows", size);
+    char* r = static_cast<char*>(rallocx(q, size / 2, 6));  // MALLOCX_LG_ALIGN(6): 64 bytes
+    check(r != nullptr && aligned(r, 64) && holds(r, size / 2, 9), "rallocx aligned", size);
+    sdallocx(r, sallocx(r, 0), 0);
+    dallocx(malloc(size), 0);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -234,6 +262,7 @@ int main() {
   across_threads();
   huge_block();
   fork_child_frees_parent_blocks();
+  jemalloc_api();
   if (g_failures != 0) return 1;
   printf("region host ok: exact=%d/%d\n", exact, total);
   return 0;

@@ -2,7 +2,8 @@
 # Sampled blocks live in the agent's sample region (agent/region.h); every entry point that can
 # receive one must handle it. tests/agent/region_host.cc hands them to malloc_usable_size,
 # realloc, reallocarray, calloc, the aligned allocators, sized/aligned/nothrow deletes, another
-# thread and a forked child, on top of glibc, jemalloc and tcmalloc (the agent first in
+# thread, a forked child and (on jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx, on
+# top of glibc, jemalloc and tcmalloc (the agent first in
 # LD_PRELOAD, forwarding to the allocator behind it), at rate 1 (every block in the region) and
 # at the default rate. At rate 1 its odd-sized blocks must report their exact sizes (the region's
 # answer; the allocators round up), which shows that the blocks did come from the region.
@@ -30,7 +31,8 @@ host_run() {  # host_run NAME RATE [ENV...]: runs the program, prints its line
 for rate in 1 524288; do
   host_run glibc "$rate" LD_PRELOAD="$AGENT"
   if [[ -e $LIBDIR/libjemalloc.so.2 ]]; then
-    host_run jemalloc "$rate" LD_PRELOAD="$AGENT $LIBDIR/libjemalloc.so.2" REGION_HOST_NO_PVALLOC=1
+    host_run jemalloc "$rate" LD_PRELOAD="$AGENT $LIBDIR/libjemalloc.so.2" REGION_HOST_NO_PVALLOC=1 \
+      REGION_HOST_JEMALLOC=1
   else
     echo "skip: no libjemalloc.so.2"
   fi
