@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <new>
 
 #include "agent/agent_internal.h"
 
@@ -26,27 +27,85 @@ void* rallocx(void* p, size_t size, int flags);
 size_t xallocx(void* p, size_t size, size_t extra, int flags);
 }
 
+// gperftools' tc_* calls that take a block (tcmalloc_hooks.cc), as its tcmalloc.h declares them.
+extern "C" {
+void tc_free(void* p) noexcept;
+void tc_cfree(void* p) noexcept;
+void tc_free_sized(void* p, size_t size) noexcept;
+void* tc_realloc(void* p, size_t size) noexcept;
+size_t tc_malloc_size(void* p) noexcept;
+void tc_delete(void* p) noexcept;
+void tc_deletearray(void* p) noexcept;
+void tc_delete_sized(void* p, size_t size) noexcept;
+void tc_deletearray_sized(void* p, size_t size) noexcept;
+void tc_delete_nothrow(void* p, const std::nothrow_t&) noexcept;
+void tc_deletearray_nothrow(void* p, const std::nothrow_t&) noexcept;
+void tc_delete_aligned(void* p, std::align_val_t al) noexcept;
+void tc_deletearray_aligned(void* p, std::align_val_t al) noexcept;
+void tc_delete_sized_aligned(void* p, size_t size, std::align_val_t al) noexcept;
+void tc_deletearray_sized_aligned(void* p, size_t size, std::align_val_t al) noexcept;
+void tc_delete_aligned_nothrow(void* p, std::align_val_t al, const std::nothrow_t&) noexcept;
+void tc_deletearray_aligned_nothrow(void* p, std::align_val_t al, const std::nothrow_t&) noexcept;
+}
+
+// The tc_* calls that free a block: (name, parameters, arguments).
+#define LEAKSCOPE_TC_FREES(X)                                                                 \
+  X(tc_free, (void* p), (p))                                                                  \
+  X(tc_cfree, (void* p), (p))                                                                 \
+  X(tc_free_sized, (void* p, size_t size), (p, size))                                         \
+  X(tc_delete, (void* p), (p))                                                                \
+  X(tc_deletearray, (void* p), (p))                                                           \
+  X(tc_delete_sized, (void* p, size_t size), (p, size))                                       \
+  X(tc_deletearray_sized, (void* p, size_t size), (p, size))                                  \
+  X(tc_delete_nothrow, (void* p, const std::nothrow_t& nt), (p, nt))                          \
+  X(tc_deletearray_nothrow, (void* p, const std::nothrow_t& nt), (p, nt))                     \
+  X(tc_delete_aligned, (void* p, std::align_val_t al), (p, al))                               \
+  X(tc_deletearray_aligned, (void* p, std::align_val_t al), (p, al))                          \
+  X(tc_delete_sized_aligned, (void* p, size_t size, std::align_val_t al), (p, size, al))      \
+  X(tc_deletearray_sized_aligned, (void* p, size_t size, std::align_val_t al), (p, size, al)) \
+  X(tc_delete_aligned_nothrow, (void* p, std::align_val_t al, const std::nothrow_t& nt),      \
+    (p, al, nt))                                                                              \
+  X(tc_deletearray_aligned_nothrow, (void* p, std::align_val_t al, const std::nothrow_t& nt), \
+    (p, al, nt))
+
 // X(name, required)
-#define LEAKSCOPE_ALLOC_FUNCTIONS(X) \
-  X(malloc, true)                    \
-  X(free, true)                      \
-  X(calloc, true)                    \
-  X(realloc, true)                   \
-  X(reallocarray, false)             \
-  X(memalign, false)                 \
-  X(posix_memalign, true)            \
-  X(aligned_alloc, false)            \
-  X(valloc, false)                   \
-  X(pvalloc, false)                  \
-  X(malloc_usable_size, false)       \
-  X(mmap, true)                      \
-  X(munmap, true)                    \
-  X(mremap, false)                   \
-  X(sdallocx, false)                 \
-  X(dallocx, false)                  \
-  X(sallocx, false)                  \
-  X(rallocx, false)                  \
-  X(xallocx, false)
+#define LEAKSCOPE_ALLOC_FUNCTIONS(X)     \
+  X(malloc, true)                        \
+  X(free, true)                          \
+  X(calloc, true)                        \
+  X(realloc, true)                       \
+  X(reallocarray, false)                 \
+  X(memalign, false)                     \
+  X(posix_memalign, true)                \
+  X(aligned_alloc, false)                \
+  X(valloc, false)                       \
+  X(pvalloc, false)                      \
+  X(malloc_usable_size, false)           \
+  X(mmap, true)                          \
+  X(munmap, true)                        \
+  X(mremap, false)                       \
+  X(sdallocx, false)                     \
+  X(dallocx, false)                      \
+  X(sallocx, false)                      \
+  X(rallocx, false)                      \
+  X(xallocx, false)                      \
+  X(tc_realloc, false)                   \
+  X(tc_malloc_size, false)               \
+  X(tc_free, false)                      \
+  X(tc_cfree, false)                     \
+  X(tc_free_sized, false)                \
+  X(tc_delete, false)                    \
+  X(tc_deletearray, false)               \
+  X(tc_delete_sized, false)              \
+  X(tc_deletearray_sized, false)         \
+  X(tc_delete_nothrow, false)            \
+  X(tc_deletearray_nothrow, false)       \
+  X(tc_delete_aligned, false)            \
+  X(tc_deletearray_aligned, false)       \
+  X(tc_delete_sized_aligned, false)      \
+  X(tc_deletearray_sized_aligned, false) \
+  X(tc_delete_aligned_nothrow, false)    \
+  X(tc_deletearray_aligned_nothrow, false)
 
 namespace leakscope::agent {
 

@@ -4,7 +4,7 @@
 // and back), reallocarray, realloc(p, 0), calloc after dirty frees, every aligned allocator,
 // sized, aligned and nothrow deletes, a block allocated on one thread and freed on another, a
 // 1 GiB block, a forked child that frees its parent's blocks and allocates its own, and (on
-// jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx.
+// jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx, (on tcmalloc) its tc_* calls.
 //
 // Prints "region host ok: exact=N/M" on success, where N of M odd-sized blocks had a
 // malloc_usable_size equal to the size asked for: the region reports exact sizes, while glibc,
@@ -250,6 +250,31 @@ void jemalloc_api() {
   }
 }
 
+// gperftools' tc_* calls on blocks from malloc and new (REGION_HOST_TCMALLOC=1: tcmalloc loaded).
+void tcmalloc_api() {
+  if (getenv("REGION_HOST_TCMALLOC") == nullptr) return;
+  auto tc_free = reinterpret_cast<void (*)(void*)>(dlsym(RTLD_DEFAULT, "tc_free"));
+  auto tc_free_sized =
+      reinterpret_cast<void (*)(void*, size_t)>(dlsym(RTLD_DEFAULT, "tc_free_sized"));
+  auto tc_delete_sized =
+      reinterpret_cast<void (*)(void*, size_t)>(dlsym(RTLD_DEFAULT, "tc_delete_sized"));
+  auto tc_realloc = reinterpret_cast<void* (*)(void*, size_t)>(dlsym(RTLD_DEFAULT, "tc_realloc"));
+  auto tc_malloc_size = reinterpret_cast<size_t (*)(void*)>(dlsym(RTLD_DEFAULT, "tc_malloc_size"));
+  check(tc_free && tc_free_sized && tc_delete_sized && tc_realloc && tc_malloc_size,
+        "tcmalloc's API is there");
+  if (!(tc_free && tc_free_sized && tc_delete_sized && tc_realloc && tc_malloc_size)) return;
+  for (size_t size : {24ul, 1000ul, 50000ul}) {
+    char* p = static_cast<char*>(malloc(size));
+    fill(p, size, 13);
+    check(tc_malloc_size(p) >= size, "tc_malloc_size", size);
+    char* q = static_cast<char*>(tc_realloc(p, size * 2));
+    check(q != nullptr && holds(q, size, 13), "tc_realloc", size);
+    tc_free(q);
+    tc_free_sized(malloc(size), size);
+    tc_delete_sized(escape(::operator new(size)), size);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -263,6 +288,7 @@ int main() {
   huge_block();
   fork_child_frees_parent_blocks();
   jemalloc_api();
+  tcmalloc_api();
   if (g_failures != 0) return 1;
   printf("region host ok: exact=%d/%d\n", exact, total);
   return 0;

@@ -2,7 +2,8 @@
 # Sampled blocks live in the agent's sample region (agent/region.h); every entry point that can
 # receive one must handle it. tests/agent/region_host.cc hands them to malloc_usable_size,
 # realloc, reallocarray, calloc, the aligned allocators, sized/aligned/nothrow deletes, another
-# thread, a forked child and (on jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx, on
+# thread, a forked child and (on jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx, (on
+# tcmalloc) tc_free/tc_free_sized/tc_delete_sized/tc_realloc/tc_malloc_size, on
 # top of glibc, jemalloc and tcmalloc (the agent first in
 # LD_PRELOAD, forwarding to the allocator behind it), at rate 1 (every block in the region) and
 # at the default rate. At rate 1 its odd-sized blocks must report their exact sizes (the region's
@@ -37,7 +38,7 @@ for rate in 1 524288; do
     echo "skip: no libjemalloc.so.2"
   fi
   if [[ -e $LIBDIR/libtcmalloc.so.4 ]]; then
-    host_run tcmalloc "$rate" LD_PRELOAD="$AGENT $LIBDIR/libtcmalloc.so.4"
+    host_run tcmalloc "$rate" LD_PRELOAD="$AGENT $LIBDIR/libtcmalloc.so.4" REGION_HOST_TCMALLOC=1
   else
     echo "skip: no libtcmalloc.so.4"
   fi
