@@ -169,11 +169,10 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
     builder.add_named("[leakscope: overflow]", values_of(books.sites[0]));
   }
   char line[256];
-  snprintf(line, sizeof(line), "leakscope: rate=%ld stacks=%ld/%ld live=%ld/%ld",
+  snprintf(line, sizeof(line), "leakscope: rate=%ld stacks=%ld/%ld live=%ld/%ld region=%ld",
            static_cast<long>(g_rate), static_cast<long>(stack_table_size()),
-           static_cast<long>(stack_table_capacity()),
-           static_cast<long>(g_live.live() + g_region.live_blocks()),
-           static_cast<long>(g_live.capacity()));
+           static_cast<long>(stack_table_capacity()), static_cast<long>(g_live.live()),
+           static_cast<long>(g_live.capacity()), static_cast<long>(g_region.live_blocks()));
   builder.add_comment(line);
   if (overflow > 0 || books.untracked.load() > 0) {
     snprintf(line, sizeof(line),

@@ -101,6 +101,17 @@ void memory_families(MetricsText& m, const TrackerFigures& threads, const Tracke
   if (fds.on) m.sample("part", "fd_table", fds.table_bytes);
 }
 
+// The sample region (region.h): sampled heap blocks live there, not in the program's allocator.
+void region_families(MetricsText& m) {
+  m.family("leakscope_sample_region_bytes", "gauge",
+           "The sample region holding sampled heap blocks: address space reserved, and the part "
+           "made accessible for blocks (their memory, moved out of the program's allocator).");
+  m.sample("state", "reserved", static_cast<int64_t>(g_region.size()));
+  m.sample("state", "committed", g_region.committed_bytes());
+  m.family("leakscope_sample_region_blocks", "gauge", "Sampled heap blocks live in the region.");
+  m.sample(g_region.live_blocks());
+}
+
 // The debug server's own health: descriptor exhaustion, clients it turned away, descriptors the
 // program closed under it, dumps it could not write (server_internal.h).
 void server_families(MetricsText& m) {
@@ -147,6 +158,7 @@ void metrics_route(const HttpRequest&, HttpResponse& res) {
                  "Open descriptors the agent saw created, by kind.");
   table_families(m, heap.untracked + mmap.untracked, threads, fds);
   memory_families(m, threads, fds);
+  region_families(m);
   server_families(m);
   res.content_type = kMetricsContentType;
   res.body = m.text();
