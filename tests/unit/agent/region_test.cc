@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
 #include <set>
 #include <thread>
@@ -25,10 +26,11 @@ namespace {
 
 constexpr size_t kGiB = size_t{1} << 30;
 
-SampleRegion& fresh_region() {
-  auto* r = new SampleRegion;  // never freed: each test keeps its own reservation
+// Each test's own region (its reservation stays mapped: the allocator never unmaps it).
+std::unique_ptr<SampleRegion> fresh_region() {
+  auto r = std::make_unique<SampleRegion>();
   EXPECT_TRUE(r->reserve(256 * kGiB, kGiB, 64 << 10));
-  return *r;
+  return r;
 }
 
 // Pages of [p, p + bytes) that are resident.
@@ -52,7 +54,8 @@ TEST(SampleRegion, ClassesGrowWithBoundedSlack) {
 }
 
 TEST(SampleRegion, BlocksAreAlignedHeaderedAndDisjoint) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   std::vector<std::pair<char*, size_t>> blocks;
   for (size_t size :
        {0ul, 1ul, 15ul, 16ul, 17ul, 100ul, 1000ul, 4000ul, 30000ul, 40000ul, 1ul << 20}) {
@@ -78,7 +81,8 @@ TEST(SampleRegion, BlocksAreAlignedHeaderedAndDisjoint) {
 }
 
 TEST(SampleRegion, OutsideAddressesAndTheHeadAreNotBlocks) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   int local = 0;
   EXPECT_FALSE(r.contains(&local));
   EXPECT_FALSE(r.contains(nullptr));
@@ -88,7 +92,8 @@ TEST(SampleRegion, OutsideAddressesAndTheHeadAreNotBlocks) {
 }
 
 TEST(SampleRegion, FreedChunksAreReused) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   std::set<void*> first;
   for (int i = 0; i < 1000; ++i) first.insert(r.allocate(200, 16, false));
   for (void* p : first) r.deallocate(p);
@@ -98,7 +103,8 @@ TEST(SampleRegion, FreedChunksAreReused) {
 }
 
 TEST(SampleRegion, LargeRunsAreReusedAndCoalesced) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   void* a = r.allocate(1 << 20, 16, false);
   void* b = r.allocate(3 << 20, 16, false);
   void* c = r.allocate(1 << 20, 16, false);
@@ -126,7 +132,8 @@ TEST(SampleRegion, LargeRunsAreReusedAndCoalesced) {
 }
 
 TEST(SampleRegion, LargeBlocksGiveTheirMemoryBack) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   constexpr size_t kBytes = 64 << 20;
   char* p = static_cast<char*>(r.allocate(kBytes, 16, false));
   ASSERT_NE(p, nullptr);
@@ -140,7 +147,8 @@ TEST(SampleRegion, LargeBlocksGiveTheirMemoryBack) {
 }
 
 TEST(SampleRegion, AGibibyteBlockFitsAndGoesBack) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   char* p = static_cast<char*>(r.allocate(kGiB, 16, true));
   ASSERT_NE(p, nullptr);
   p[0] = 1;
@@ -151,7 +159,8 @@ TEST(SampleRegion, AGibibyteBlockFitsAndGoesBack) {
 }
 
 TEST(SampleRegion, ZeroedBlocksAreZeroAfterReuse) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   for (size_t size : {100ul, 20000ul, 100000ul}) {
     char* p = static_cast<char*>(r.allocate(size, 16, false));
     memset(p, 0xff, size);
@@ -164,7 +173,8 @@ TEST(SampleRegion, ZeroedBlocksAreZeroAfterReuse) {
 }
 
 TEST(SampleRegion, ThreadsAllocateAndFreeConcurrently) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   std::vector<std::thread> threads;
   std::atomic<int> bad{0};
   for (int t = 0; t < 4; ++t) {
@@ -202,7 +212,8 @@ TEST(SampleRegion, ThreadsAllocateAndFreeConcurrently) {
 }
 
 TEST(SampleRegion, ForkChildKeepsBlocksAndAllocates) {
-  SampleRegion& r = fresh_region();
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
   char* kept = static_cast<char*>(r.allocate(300, 16, false));
   strcpy(kept, "from the parent");
   std::atomic<bool> stop{false};
