@@ -32,13 +32,23 @@ void* raw_map(void* addr, size_t bytes, int prot, int extra_flags) {
   return p < 0 && p > -4096 ? nullptr : reinterpret_cast<void*>(p);
 }
 
+// Core dumps: the reservation is MADV_DONTDUMP, or a crash would write (or pipe to a core
+// handler) hundreds of GiB of zeros; the parts holding blocks are dumped like the host's heap.
+void set_dump(uintptr_t start, size_t bytes, bool dump) {
+  syscall(SYS_madvise, start, bytes, dump ? MADV_DODUMP : MADV_DONTDUMP);  // best effort
+}
+
 bool make_accessible(uintptr_t start, size_t bytes) {
-  return syscall(SYS_mprotect, start, bytes, PROT_READ | PROT_WRITE) == 0;
+  if (syscall(SYS_mprotect, start, bytes, PROT_READ | PROT_WRITE) != 0) return false;
+  set_dump(start, bytes, true);
+  return true;
 }
 
 // Gives the pages back: a fresh PROT_NONE mapping over them (memory and commit charge go).
 bool make_inaccessible(uintptr_t start, size_t bytes) {
-  return raw_map(reinterpret_cast<void*>(start), bytes, PROT_NONE, MAP_FIXED) != nullptr;
+  if (raw_map(reinterpret_cast<void*>(start), bytes, PROT_NONE, MAP_FIXED) == nullptr) return false;
+  set_dump(start, bytes, false);
+  return true;
 }
 
 // The padding in front of a block's header: alignment beyond the header's own 16 bytes.
@@ -68,6 +78,7 @@ bool SampleRegion::reserve(size_t bytes, size_t min_bytes, size_t head_bytes) {
   for (; bytes >= min_bytes && p == nullptr; bytes /= 2) p = raw_map(nullptr, bytes, PROT_NONE, 0);
   if (p == nullptr) return false;
   bytes *= 2;  // the loop halved it once more after the successful map
+  set_dump(reinterpret_cast<uintptr_t>(p), bytes, false);
   if (head_bytes > 0 && !make_accessible(reinterpret_cast<uintptr_t>(p), head_bytes)) {
     syscall(SYS_munmap, p, bytes);
     return false;

@@ -24,6 +24,8 @@
 // whole pages, given back to the kernel on free (remapped PROT_NONE: memory and commit charge
 // go) and their address space reused first fit, coalesced with its neighbours.
 //
+// Core dumps leave the reservation out (MADV_DONTDUMP) but include the pages holding blocks.
+//
 // Locks: one per class and one for the large runs, held for a few list operations, never across
 // an unwind or a call into another allocator (the large path's mprotect/mmap are outside it).
 // They are leaves: fork_prepare takes them all, the parent releases them, the child resets them

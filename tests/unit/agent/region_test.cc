@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,6 +42,42 @@ size_t resident_pages(void* p, size_t bytes) {
   size_t n = 0;
   for (unsigned char v : vec) n += v & 1;
   return n;
+}
+
+// The VmFlags of the mapping that holds `p` (/proc/self/smaps), "" if none does.
+std::string vm_flags(const void* p) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return "";
+  char line[512];
+  bool inside = false;
+  std::string flags;
+  auto addr = reinterpret_cast<uintptr_t>(p);
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long start, end;
+    if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = start <= addr && addr < end;
+    } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+      flags = line + 8;
+      break;
+    }
+  }
+  fclose(f);
+  return flags;
+}
+
+TEST(SampleRegion, CoreDumpsSkipTheReservationButKeepBlocks) {
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
+  void* small = r.allocate(100, 16, false);
+  void* large = r.allocate(1 << 20, 16, false);
+  EXPECT_EQ(vm_flags(small).find(" dd"), std::string::npos) << vm_flags(small);
+  EXPECT_EQ(vm_flags(large).find(" dd"), std::string::npos) << vm_flags(large);
+  EXPECT_NE(vm_flags(reinterpret_cast<char*>(r.base() + r.size() - 4096)).find(" dd"),
+            std::string::npos);
+  char* page = static_cast<char*>(large) - 16;
+  r.deallocate(large);
+  EXPECT_NE(vm_flags(page).find(" dd"), std::string::npos) << vm_flags(page);
+  r.deallocate(small);
 }
 
 TEST(SampleRegion, ClassesGrowWithBoundedSlack) {
