@@ -24,6 +24,7 @@
 
 #include "agent/heap_state.h"
 #include "agent/real_functions.h"
+#include "agent/region.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::agent {
@@ -84,14 +85,21 @@ void strip_self_from_ld_preload() {
   }
 }
 
-void fork_prepare() { stack_table_fork_prepare(); }
+void fork_prepare() {
+  stack_table_fork_prepare();
+  g_region.fork_prepare();
+}
 
-void fork_parent() { stack_table_fork_parent(); }
+void fork_parent() {
+  g_region.fork_parent();
+  stack_table_fork_parent();
+}
 
 void fork_child() {
   ReentryGuard guard;
   unwind_fork_child();
   stack_table_fork_child();
+  g_region.fork_child();
   heap_after_fork_child();
   server_after_fork_child();
   threads_after_fork_child();
@@ -168,6 +176,7 @@ void agent_ensure_init() {
 }
 
 void init_or_throw() {
+  region_reserve_once();                  // already done if a bootstrap block was needed
   if (!resolve_real_functions()) return;  // hooks stay pass-through / bootstrap
   load_config(g_config);
   g_rate = g_config.rate;

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "agent/heap_state.h"
+#include "agent/real_functions.h"
+#include "agent/region.h"
 
 namespace leakscope::agent {
 
@@ -67,6 +69,13 @@ __attribute__((noinline)) void record_sampled(BookKind kind, void* ptr, int64_t 
   ReentryGuard guard;
   if (static_cast<int64_t>(id) >= books.size) id = 0;
   add_alloc(site(kind, id), size);
+  if (kind == BookKind::kHeap && g_region.contains(ptr)) {
+    SampleRegion::header(ptr)->stack_id = id;  // the region block carries its own books
+    return;
+  }
+  // A heap block from the host's allocator (no region, or it did not fit): the free hooks must
+  // now look every address up, so they all take the slow path (widen before the block escapes).
+  if (kind == BookKind::kHeap) widen_free_range();
   LiveSet::Payload payload{id, static_cast<uint32_t>(kind), size, size};
   if (!g_live.insert(reinterpret_cast<uintptr_t>(ptr), payload)) {
     books.untracked.fetch_add(1, std::memory_order_relaxed);
@@ -78,6 +87,27 @@ __attribute__((noinline)) void record_free(uintptr_t ptr) {
   if (!g_live.remove(ptr, &payload)) return;
   BookKind kind = payload.kind == 1 ? BookKind::kMmap : BookKind::kHeap;
   add_free(site(kind, payload.stack_id), payload.size, weight_fp(payload.size));
+}
+
+void* sampled_heap_alloc(size_t size, size_t alignment, bool zero, uintptr_t ret, uintptr_t cfa) {
+  void* p = g_region.allocate(size, alignment != 0 ? alignment : 16, zero);
+  if (p == nullptr) {  // no region, or it is full: the host's block, booked in the live set
+    if (alignment == 0) {
+      p = zero ? g_real.calloc(1, size) : g_real.malloc(size);
+    } else if (g_real.posix_memalign(&p, alignment, size) != 0) {
+      p = nullptr;
+    }
+  }
+  if (p != nullptr) record_sampled(BookKind::kHeap, p, static_cast<int64_t>(size), ret, cfa);
+  return p;
+}
+
+void free_region_block(void* p) {
+  const BlockHeader* h = SampleRegion::header(p);
+  if (h->stack_id != kUnbooked) {
+    add_free(site(BookKind::kHeap, h->stack_id), h->size, weight_fp(h->size));
+  }
+  g_region.deallocate(p);
 }
 
 void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size, int64_t remaining,
@@ -139,10 +169,10 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
     builder.add_named("[leakscope: overflow]", values_of(books.sites[0]));
   }
   char line[256];
-  snprintf(line, sizeof(line), "leakscope: rate=%ld stacks=%ld/%ld live=%ld/%ld",
+  snprintf(line, sizeof(line), "leakscope: rate=%ld stacks=%ld/%ld live=%ld/%ld region=%ld",
            static_cast<long>(g_rate), static_cast<long>(stack_table_size()),
            static_cast<long>(stack_table_capacity()), static_cast<long>(g_live.live()),
-           static_cast<long>(g_live.capacity()));
+           static_cast<long>(g_live.capacity()), static_cast<long>(g_region.live_blocks()));
   builder.add_comment(line);
   if (overflow > 0 || books.untracked.load() > 0) {
     snprintf(line, sizeof(line),

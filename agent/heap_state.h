@@ -56,6 +56,18 @@ LEAKSCOPE_HIDDEN uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa);
 // Books the free of a sampled address (call only when g_live.maybe_contains(ptr)).
 LEAKSCOPE_HIDDEN void record_free(uintptr_t ptr);
 
+// A sampled heap allocation (the countdown said so), booked with the hook's site: from the sample
+// region (region.h) when it can, else from the host's allocator and booked in the live set.
+// alignment 0: malloc's (calloc's when `zero`); else a power of two (posix_memalign's).
+LEAKSCOPE_HIDDEN void* sampled_heap_alloc(size_t size, size_t alignment, bool zero, uintptr_t ret,
+                                          uintptr_t cfa);
+
+// The slow path of every freeing hook, for p with maybe_ours(p) (malloc_hooks.cc).
+LEAKSCOPE_HIDDEN void free_ours(void* p);
+
+// Books the free of a region block (g_region.contains(p)) and gives it back to the region.
+LEAKSCOPE_HIDDEN void free_region_block(void* p);
+
 // Shrinks a tracked allocation sampled at `size` with `remaining` bytes live (munmap of part of
 // a mapping): `gone` bytes of it vanish; the object goes with the last byte.
 LEAKSCOPE_HIDDEN void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size,

@@ -1,6 +1,8 @@
-// LiveSet: the sampled allocations that are still live, keyed by address; the structure that
-// makes free() cheap for an agent that owns no allocator (after Chromium's
-// LockFreeAddressHashSet, base/sampling_heap_profiler/lock_free_address_hash_set.h).
+// LiveSet: the sampled allocations that are still live, keyed by address (after Chromium's
+// LockFreeAddressHashSet, base/sampling_heap_profiler/lock_free_address_hash_set.h). It holds
+// sampled mappings (mmap_hooks.cc) and, only when the sample region (region.h) could not be
+// reserved or a block did not fit in it, sampled heap blocks from the host's allocator; heap
+// blocks in the region carry their books in their headers and free() knows them by address range.
 //
 // An interposer cannot tag pointers or align sampled blocks the way tcmalloc and jemalloc do,
 // so every free() must ask "was this address sampled?". Almost always the answer is no, and it

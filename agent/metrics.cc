@@ -22,6 +22,7 @@
 // The route is served under the same rules as every other (loopback, or a bearer token).
 #include "agent/heap_state.h"
 #include "agent/metrics_text.h"
+#include "agent/region.h"
 #include "agent/server_internal.h"
 
 namespace leakscope::agent {
@@ -78,7 +79,8 @@ void table_families(MetricsText& m, int64_t untracked_samples, const TrackerFigu
                     const TrackerFigures& fds) {
   std::vector<TableRow> rows{
       {"stacks", stack_table_size(), stack_table_capacity(), stack_table_overflow()},
-      {"live_samples", g_live.live(), g_live.capacity(), untracked_samples}};
+      {"live_samples", g_live.live() + g_region.live_blocks(), g_live.capacity(),
+       untracked_samples}};
   if (threads.on) rows.push_back({"threads", threads.entries, threads.capacity, threads.overflow});
   if (fds.on) rows.push_back({"fds", fds.entries, fds.capacity, fds.overflow});
   m.family("leakscope_table_entries", "gauge", "Entries in use in each of the agent's tables.");
@@ -97,6 +99,17 @@ void memory_families(MetricsText& m, const TrackerFigures& threads, const Tracke
   m.sample("part", "tables", agent_mapped_bytes());
   if (threads.on) m.sample("part", "thread_table", threads.table_bytes);
   if (fds.on) m.sample("part", "fd_table", fds.table_bytes);
+}
+
+// The sample region (region.h): sampled heap blocks live there, not in the program's allocator.
+void region_families(MetricsText& m) {
+  m.family("leakscope_sample_region_bytes", "gauge",
+           "The sample region holding sampled heap blocks: address space reserved, and the part "
+           "made accessible for blocks (their memory, moved out of the program's allocator).");
+  m.sample("state", "reserved", static_cast<int64_t>(g_region.size()));
+  m.sample("state", "committed", g_region.committed_bytes());
+  m.family("leakscope_sample_region_blocks", "gauge", "Sampled heap blocks live in the region.");
+  m.sample(g_region.live_blocks());
 }
 
 // The debug server's own health: descriptor exhaustion, clients it turned away, descriptors the
@@ -145,6 +158,7 @@ void metrics_route(const HttpRequest&, HttpResponse& res) {
                  "Open descriptors the agent saw created, by kind.");
   table_families(m, heap.untracked + mmap.untracked, threads, fds);
   memory_families(m, threads, fds);
+  region_families(m);
   server_families(m);
   res.content_type = kMetricsContentType;
   res.body = m.text();

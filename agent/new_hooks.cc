@@ -16,6 +16,7 @@
 
 #include "agent/heap_state.h"
 #include "agent/real_functions.h"
+#include "agent/region.h"
 
 using namespace leakscope::agent;
 
@@ -44,47 +45,49 @@ __attribute__((noinline)) void* next_aligned_new(const char* symbol, size_t size
 // An operator new whose sampling countdown ran out (heap_countdown_running, sampler.h): decides,
 // allocates and books, with the operator's site.
 __attribute__((noinline)) void* allocate_expired(size_t size, uintptr_t ret, uintptr_t cfa) {
-  bool sampled = countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size));
-  void* p = g_real.malloc(size);
-  if (sampled && p != nullptr)
-    record_sampled(BookKind::kHeap, p, static_cast<int64_t>(size), ret, cfa);
-  return p;
+  if (countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size))) {
+    return sampled_heap_alloc(size, 0, false, ret, cfa);
+  }
+  return g_real.malloc(size);
 }
 
 // Macros, not functions: the site (LEAKSCOPE_HOOK_SITE) must be taken in the operator's body.
 // The sampling decision is taken before the real call (it needs only the size), so an unsampled
 // new is the countdown, the real malloc and the null test.
-#define allocate(size_in)                                          \
-  ({                                                               \
-    size_t a_size = (size_in);                                     \
-    void* a_p;                                                     \
-    if (LEAKSCOPE_UNLIKELY(g_real.malloc == nullptr)) {            \
-      a_p = malloc(a_size); /* resolves or bootstraps */           \
-    } else if (LEAKSCOPE_LIKELY(heap_countdown_running(a_size))) { \
-      a_p = g_real.malloc(a_size);                                 \
-    } else {                                                       \
-      a_p = allocate_expired(a_size, LEAKSCOPE_HOOK_SITE);         \
-    }                                                              \
-    a_p;                                                           \
+#define allocate(size_in)                                   \
+  ({                                                        \
+    size_t a_size = (size_in);                              \
+    void* a_p;                                              \
+    if (LEAKSCOPE_LIKELY(heap_countdown_running(a_size))) { \
+      a_p = g_real.malloc(a_size); /* or its placeholder */ \
+    } else {                                                \
+      a_p = allocate_expired(a_size, LEAKSCOPE_HOOK_SITE);  \
+    }                                                       \
+    a_p;                                                    \
   })
 
-#define allocate_aligned(size_in, al)                                                            \
-  ({                                                                                             \
-    size_t aa_size = (size_in);                                                                  \
-    size_t aa_alignment = static_cast<size_t>(al);                                               \
-    if (aa_alignment < sizeof(void*)) aa_alignment = sizeof(void*);                              \
-    void* aa_p = nullptr;                                                                        \
-    if (LEAKSCOPE_UNLIKELY(g_real.posix_memalign == nullptr)) {                                  \
-      if (posix_memalign(&aa_p, aa_alignment, aa_size) != 0) aa_p = nullptr;                     \
-    } else if (g_real.posix_memalign(&aa_p, aa_alignment, aa_size) != 0) {                       \
-      aa_p = nullptr;                                                                            \
-    } else if (LEAKSCOPE_UNLIKELY(should_sample_heap(aa_size))) {                                \
-      record_sampled(BookKind::kHeap, aa_p, static_cast<int64_t>(aa_size), LEAKSCOPE_HOOK_SITE); \
-    }                                                                                            \
-    aa_p;                                                                                        \
+#define allocate_aligned(size_in, al)                                                  \
+  ({                                                                                   \
+    size_t aa_size = (size_in);                                                        \
+    size_t aa_alignment = static_cast<size_t>(al);                                     \
+    if (aa_alignment < sizeof(void*)) aa_alignment = sizeof(void*);                    \
+    void* aa_p = nullptr;                                                              \
+    if (LEAKSCOPE_UNLIKELY(g_real.posix_memalign == nullptr)) {                        \
+      if (posix_memalign(&aa_p, aa_alignment, aa_size) != 0) aa_p = nullptr;           \
+    } else if (LEAKSCOPE_UNLIKELY(should_sample_heap(aa_size))) {                      \
+      aa_p = sampled_heap_alloc(aa_size, aa_alignment < 16 ? 16 : aa_alignment, false, \
+                                LEAKSCOPE_HOOK_SITE);                                  \
+    } else if (g_real.posix_memalign(&aa_p, aa_alignment, aa_size) != 0) {             \
+      aa_p = nullptr;                                                                  \
+    }                                                                                  \
+    aa_p;                                                                              \
   })
 
-inline void deallocate(void* p) { free(p); }
+// free()'s two halves, without the call through the PLT: one compare, then the real free.
+inline void deallocate(void* p) {
+  if (LEAKSCOPE_LIKELY(!maybe_ours(p))) return g_real.free(p);  // known outside the range
+  free_ours(p);
+}
 
 }  // namespace
 

@@ -5,7 +5,10 @@
 # replacing a random block of a 4096-block pool per iteration: one free and one malloc or new)
 # under valgrind --tool=callgrind with no agent, the agent at its default rate, the agent dormant
 # and the agent at rate 1, and prints total instructions and the agent's extra instructions per
-# iteration (one free + one allocation). Cycles are not instructions: a cache miss costs more
+# iteration (one free + one allocation), and the same above the floor: an interposer that only
+# forwards (bench/agent_floor_interposer.cc), the limit an interposing agent can reach; what the
+# agent adds beyond it is the countdown on allocation and the sample-region compare on free.
+# Cycles are not instructions: a cache miss costs more
 # than a dozen adds; this table says what the hooks execute, the wall-clock tables what it costs.
 #
 #   bench/agent_heap_instructions.sh [BUILD_DIR] [ITERATIONS_PER_THREAD] [OTHER_AGENT.so ...]
@@ -19,7 +22,9 @@ iters=${2:-200000}
 shift $(($# < 2 ? $# : 2))
 bench=$build/agent_heap_malloc_bench
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+floor_so=$build/libagent_floor_interposer.so
 [[ -x $bench ]] || { echo "$bench is not built" >&2; exit 1; }
+[[ -e $floor_so ]] || { echo "$floor_so is not built" >&2; exit 1; }
 
 count() {  # count ENV...: instructions of one run
   env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" "$iters" 2>&1 |
@@ -27,15 +32,18 @@ count() {  # count ENV...: instructions of one run
 }
 
 none=$(count X=1)
+floor=$(count LD_PRELOAD="$floor_so")
 echo "agent_heap_instructions: $(date -u +%FT%RZ), $iters iterations per thread, 2 threads"
 echo
-echo "| setting | instructions | ratio to none | agent instructions per free + allocation |"
-echo "| --- | --- | --- | --- |"
+echo "| setting | instructions | ratio to none | per free + allocation | above the floor |"
+echo "| --- | --- | --- | --- | --- |"
 row() {  # row NAME INSTRUCTIONS
-  awk -v n="$1" -v c="$2" -v base="$none" -v it="$iters" \
-    'BEGIN { printf "| %s | %d | %.3f | %.1f |\n", n, c, c / base, (c - base) / (2 * it) }'
+  awk -v n="$1" -v c="$2" -v base="$none" -v fl="$floor" -v it="$iters" \
+    'BEGIN { printf "| %s | %d | %.3f | %.1f | %.1f |\n", n, c, c / base, (c - base) / (2 * it),
+             (c - fl) / (2 * it) }'
 }
 row none "$none"
+row "floor: an interposer that only forwards" "$floor"
 for agent in "$build/libleakscope.so" "$@"; do
   label=""
   [[ $agent == "$build/libleakscope.so" ]] || label=" ($agent)"
