@@ -53,24 +53,41 @@ wait_for_file() {
   wait_for_line "$1" '.' "${2:-20}"
 }
 
-# start_agent NAME [VAR=VALUE...] [--] CMD...: runs CMD under the agent with a debug server on a
-# free loopback port, with the given environment; sets ADDR (host:port) and PID. Output goes to
-# $TMP/NAME.log.
+# start_agent NAME [--fd-limit N] [VAR=VALUE...] [--] CMD...: runs CMD under the agent with a
+# debug server on a free loopback port, with the given environment (and a soft descriptor limit
+# of N); sets ADDR (host:port) and PID. Output goes to $TMP/NAME.log.
 start_agent() {
-  local name=$1 envs=()
+  local name=$1 limit=unlimited envs=()
   shift
+  if [[ ${1:-} == --fd-limit ]]; then
+    limit=$2
+    shift 2
+  fi
   while [[ $# -gt 0 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
     envs+=("$1")
     shift
   done
   [[ ${1:-} == -- ]] && shift
   rm -f "$TMP/$name.addr"
-  env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=127.0.0.1:0 LEAKSCOPE_ANNOUNCE="$TMP/$name.addr" \
-    "${envs[@]}" "$@" >"$TMP/$name.log" 2>&1 &
+  (if [[ $limit != unlimited ]]; then ulimit -Sn "$limit"; fi
+   exec env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=127.0.0.1:0 LEAKSCOPE_ANNOUNCE="$TMP/$name.addr" \
+     "${envs[@]}" "$@") >"$TMP/$name.log" 2>&1 &
   PID=$!
   PIDS+=("$PID")
   wait_for_line "$TMP/$name.addr" ':[0-9]+$'
   ADDR=$(head -n1 "$TMP/$name.addr")
+}
+
+# agent_thread_ticks PID: user+system clock ticks so far of the process's "leakscope" thread.
+agent_thread_ticks() {
+  local t
+  for t in /proc/$1/task/*; do
+    if [[ $(cat "$t/comm" 2>/dev/null) == leakscope ]]; then
+      awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat"
+      return
+    fi
+  done
+  echo 0
 }
 
 # fetch PATH: GET from the agent at $ADDR (fails the test on an HTTP error).

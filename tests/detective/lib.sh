@@ -100,7 +100,8 @@ demo_load() {
 # descriptor patterns visible, set by the service's own -mem-profile-rate because Go 1.19's
 # runtime overwrites GODEBUG=memprofilerate at init), with --metrics on the service's own
 # /metrics. Skips unless the service is built. The run directory is $WORK/out; leakscope's exit
-# code is left in DEMO_RC.
+# code is left in DEMO_RC. Statistical (a sampled heap over a paced load): the run_demo_* tests'
+# measured false-failure rate, and what makes them fail, are in tests/CMakeLists.txt.
 demo_run() {
   local variant=$2 debug
   local -a svc_args run_args=()

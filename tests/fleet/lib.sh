@@ -1,6 +1,7 @@
-# Shared by the fleet integration scripts (tests/integration/fleet_*.sh; sourced, not a test):
-# Debian's Prometheus on a free loopback port over a temporary TSDB. Needs tests/agent/lib.sh
-# first (TMP, PIDS, fail).
+# Shared by the scripts that run a Prometheus server (tests/integration/fleet_*.sh and
+# agent_prometheus.sh; sourced, not a test): Debian's Prometheus on a free loopback port over a
+# temporary TSDB; skips (77) when it is not installed. Needs tests/agent/lib.sh first (TMP,
+# PIDS, fail).
 PROMETHEUS=$(command -v prometheus || true)
 PROMTOOL=$(command -v promtool || true)
 [[ -n $PROMETHEUS && -n $PROMTOOL ]] || { echo "SKIP: prometheus/promtool are not installed"; exit 77; }

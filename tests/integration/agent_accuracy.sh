@@ -8,11 +8,15 @@
 # Default rate (524288): one snapshot of 40 MiB holds ~80 samples, so its estimate has a
 # relative standard deviation of ~11% (8 MiB: ~16 samples, ~25%); no unbiased sampler at this
 # rate can put a single snapshot within 10% reliably. The program therefore repeats the
-# experiment for 100 independent rounds (one dump per round) and the test checks the mean:
-#   4 KiB site:  ~8000 samples, sd 1.1%  -> 10% is  9 sd
-#   256 B site:  ~1600 samples, sd 2.5%  -> 10% is  4 sd  (two-sided p ~ 6e-5)
-#   churn alloc_space in round 1: ~2048 samples, sd 2.2% -> 10% is 4.5 sd (p ~ 7e-6)
-# False-failure rate of the whole test: about 1e-4 per run.
+# experiment for 250 independent rounds (one dump per round) and the test checks the mean, each
+# figure at 6 standard deviations or more (relative sd of n samples of weight s/p: sqrt((1-p)/n')
+# with n' = n p the expected samples):
+#   4 KiB site:  ~20000 samples, sd 0.7%  -> 10% is 14 sd
+#   256 B site:  ~4000 samples,  sd 1.6%  -> 10% is 6.3 sd (two-sided p ~ 3e-10)
+#   churn alloc_space, cumulative, in the last round: 250 GiB, ~480000 samples, sd 0.14% -> 10%
+#   is 70 sd
+# False-failure rate of the whole test: about 3e-10 per run (it was 1e-4 at 100 rounds, the
+# 256 B site at 4 sd and the churn's first round alone at 4.5 sd).
 # Blocks of the rate or more are always sampled with weight 1 (agent/sampler.h), so the 1 MiB
 # site is exact in every round at the default rate too (Go's rule alone would give 5.8-9.2 MiB).
 set -euo pipefail
@@ -45,8 +49,8 @@ run 1 1 "$TMP/exact"
   --expect site_churn_1g:alloc_space:1073741824:0 \
   --expect site_churn_1g:inuse_space:0:0 "$TMP"/exact/heap.*.pb.gz
 
-echo "== default rate: mean of 100 rounds within 10%"
-run 524288 100 "$TMP/sampled"
+echo "== default rate: mean of 250 rounds within 10%"
+run 524288 250 "$TMP/sampled"
 # shellcheck disable=SC2086
 "$CHECK" $SITES --expect site_keep_4k:inuse_space:41943040:0.1 \
   --expect site_keep_256:inuse_space:8388608:0.1 \
@@ -57,5 +61,5 @@ for f in "$TMP"/sampled/heap.*.pb.gz; do  # exact in every round, not only on av
     --expect site_keep_1m:inuse_objects:8:0 "$f" >/dev/null
 done
 # shellcheck disable=SC2086
-"$CHECK" $SITES --expect site_churn_1g:alloc_space:1073741824:0.1 "$TMP"/sampled/heap.*.0001.pb.gz
+"$CHECK" $SITES --expect site_churn_1g:alloc_space:268435456000:0.1 "$TMP"/sampled/heap.*.0250.pb.gz
 echo PASS

@@ -7,23 +7,9 @@ set -euo pipefail
 source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
 PROG=$BUILD/agent_host_fds
 
-cpu_ticks() {  # user+system ticks of the process's "leakscope" thread
-  local t
-  for t in /proc/$1/task/*; do
-    if [[ $(cat "$t/comm" 2>/dev/null) == leakscope ]]; then
-      awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat"
-      return
-    fi
-  done
-  echo 0
-}
-
-(ulimit -Sn 256 && exec env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=127.0.0.1:0 \
-  LEAKSCOPE_ANNOUNCE="$TMP/ex.addr" "$PROG" exhaust "$TMP/ex.ready") >"$TMP/ex.log" 2>&1 &
-pid=$!
-PIDS+=("$pid")
+start_agent ex --fd-limit 256 -- "$PROG" exhaust "$TMP/ex.ready"
+pid=$PID
 wait_for_file "$TMP/ex.ready"
-ADDR=$(head -n1 "$TMP/ex.addr")
 cat "$TMP/ex.log"
 
 echo "== idle clients wait while the host holds every descriptor: no spinning"
@@ -32,9 +18,9 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 sleep 0.3
-before=$(cpu_ticks "$pid")
+before=$(agent_thread_ticks "$pid")
 sleep 2
-after=$(cpu_ticks "$pid")
+after=$(agent_thread_ticks "$pid")
 echo "agent thread: $((after - before)) ticks in 2 s"
 ((after - before < 15)) || fail "the agent thread spins at EMFILE ($((after - before)) ticks in 2 s)"
 

@@ -12,30 +12,14 @@ set -euo pipefail
 source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
 PROG=$BUILD/agent_host_fds
 
-# cpu_ticks PID: user+system clock ticks of the process's "leakscope" thread.
-cpu_ticks() {
-  local t
-  for t in /proc/$1/task/*; do
-    if [[ $(cat "$t/comm" 2>/dev/null) == leakscope ]]; then
-      awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat"
-      return
-    fi
-  done
-  echo 0
-}
-
 # run_case NAME LIMIT UPTO [closefrom]
 run_case() {
   local name=$1 limit=$2 upto=$3 how=${4:-}
   echo "== $name: soft limit $limit, the host ${how:-closes 3..$((upto - 1))}"
-  (ulimit -Sn "$limit" && exec env LD_PRELOAD="$AGENT" LEAKSCOPE_ADDR=127.0.0.1:0 \
-    LEAKSCOPE_ANNOUNCE="$TMP/$name.addr" LEAKSCOPE_DUMP_SIGNAL=USR2 LEAKSCOPE_DUMP_DIR="$TMP" \
-    "$PROG" closeall "$upto" "$TMP/$name.ready" "$TMP/$name.go" $how) >"$TMP/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
+  start_agent "$name" --fd-limit "$limit" LEAKSCOPE_DUMP_SIGNAL=USR2 LEAKSCOPE_DUMP_DIR="$TMP" \
+    -- "$PROG" closeall "$upto" "$TMP/$name.ready" "$TMP/$name.go" $how
+  local pid=$PID
   wait_for_file "$TMP/$name.ready"
-  wait_for_line "$TMP/$name.addr" ':[0-9]+$'
-  ADDR=$(head -n1 "$TMP/$name.addr")
   [[ $(curl -s --max-time 10 "http://$ADDR/healthz") == ok ]] || fail "$name: no answer before"
   local lowest
   lowest=$(find "/proc/$pid/fd" -mindepth 1 -printf '%f %l\n' | awk '$2 ~ /^socket:/ && $1 > 2 { print $1 }' | sort -n | head -n1)
@@ -50,9 +34,9 @@ run_case() {
   wait_for_file "$TMP/$name.go.done" 30
   grep -q '^host fds intact$' "$TMP/$name.log" || fail "$name: $(cat "$TMP/$name.log")"
   local before after
-  before=$(cpu_ticks "$pid")
+  before=$(agent_thread_ticks "$pid")
   sleep 2
-  after=$(cpu_ticks "$pid")
+  after=$(agent_thread_ticks "$pid")
   echo "agent thread: $((after - before)) ticks in 2 s"
   ((after - before < 15)) || fail "$name: the agent thread spins ($((after - before)) ticks in 2 s)"
   local i ok=0

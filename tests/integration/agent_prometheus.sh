@@ -10,23 +10,18 @@
 #   job "notoken":  the same target without the token: down (401).
 #   job "trackers": leaky_sites at rate 1, whose threads and descriptors are known exactly
 #                   before and after its leak, and whose allocation counter increases.
-# Skips (77) only when prometheus is not installed.
+# Skips (77) only when prometheus is not installed (started by tests/fleet/lib.sh).
 set -euo pipefail
 source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
-PROMETHEUS=$(command -v prometheus || true)
-[[ -n $PROMETHEUS ]] || { echo "SKIP: prometheus is not installed"; exit 77; }
+source "$SRC/tests/fleet/lib.sh"
 
 KNOWN_HEAP=85007408
 SIX_SIGMA=13800000
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # query PROMQL: the value of the query's single result, or "" when there is none.
 query() {
   local answer
-  answer=$(curl -sf --max-time 10 --get --data-urlencode "query=$1" "http://$PROM/api/v1/query") ||
+  answer=$(curl -sf --max-time 10 --get --data-urlencode "query=$1" "$PROM/api/v1/query") ||
     return 0  # not up yet
   python3 -c '
 import json, sys
@@ -66,27 +61,8 @@ scrape_configs:
   - job_name: trackers
     static_configs: [{targets: ["$TRACKERS_ADDR"]}]
 EOF
-# start_prometheus: on a free loopback port; another process may take the port between the
-# probe and the bind, so up to 3 ports are tried. Sets PROM (host:port) and PROM_PID.
-start_prometheus() {
-  local attempt i
-  for ((attempt = 0; attempt < 3; attempt++)); do
-    PROM=127.0.0.1:$(free_port)
-    "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-      --web.listen-address="$PROM" >"$TMP/prometheus.log" 2>&1 &
-    PROM_PID=$!
-    PIDS+=("$PROM_PID")
-    for ((i = 0; i < 240; i++)); do
-      curl -sf --max-time 5 "http://$PROM/-/ready" >/dev/null && return 0
-      kill -0 "$PROM_PID" 2>/dev/null || break
-      sleep 0.25
-    done
-    grep -q 'address already in use' "$TMP/prometheus.log" ||
-      fail "prometheus did not start: $(tail -n 5 "$TMP/prometheus.log")"
-  done
-  fail "prometheus found no free port"
-}
-start_prometheus
+mkdir -p "$TMP/tsdb"
+start_prometheus "$TMP/prometheus.yml" "$TMP/tsdb"
 
 echo "== scraped: up, with the token and not without it"
 wait_for_query 'up{job="heap"}' 1
@@ -94,7 +70,7 @@ wait_for_query 'up{job="trackers"}' 1
 wait_for_query 'up{job="notoken"}' 0
 # up == 0 may also be a timeout on a busy machine: wait (bounded) for a scrape that saw the 401.
 for ((i = 0; i < 120; i++)); do
-  curl -sf --max-time 10 "http://$PROM/api/v1/targets" | grep -q 'server returned HTTP status 401' &&
+  curl -sf --max-time 10 "$PROM/api/v1/targets" | grep -q 'server returned HTTP status 401' &&
     break
   sleep 0.25
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # leakscope fleet on a live fleet: Debian's Prometheus scrapes six demo services on loopback every
-# second, all under a bounded, paced load of 150 s:
+# second, all under a bounded, paced load of 120 s:
 #   job "cpp" (the agent's /metrics): three leaky-service under the agent; cpp-leak gets
 #             /append-slice (2 KiB held per request), the two others /append-slice?fixed=1;
 #   job "go"  (the service's /metrics): three leaky-go; go-threads gets /hanging-thread (one
@@ -10,9 +10,11 @@
 # go-threads (goroutines; its site main.leakHangingThread) and go-paths (metrics, label "path"),
 # and no other. The sites come from profiles taken through --debug-url 'http://{pprof}', the
 # target label "pprof" that the scrape configuration gives each target (the agent's address, or
-# the Go service's net/http/pprof). 25 s of profiles: watch's floor for counts is a tenth of
-# the level, and by then the goroutine leak holds about 1,800. Skips (77) without prometheus,
-# wrk or the Go twin.
+# the Go service's net/http/pprof). 15 s of profiles per suspect, taken one after another:
+# watch's floor for counts is a tenth of the level, and go-threads' goroutines (exact counts, 20
+# a second) grow 15/(t+15) of their level over a profile that starts t s into the load: above
+# the tenth while t < 135 s; the third profile starts at about 85 s (it was 25 s each: the test
+# took 134 s, now about 100). Skips (77) without prometheus, wrk or the Go twin.
 set -euo pipefail
 source "${LEAKSCOPE_SOURCE:?}/tests/agent/lib.sh"
 source "$SRC/tests/fleet/lib.sh"
@@ -64,9 +66,9 @@ target() { echo "      - {targets: [\"${TARGET[$1]}\"], labels: {pprof: \"${DEBU
 mkdir -p "$TMP/tsdb"
 start_prometheus "$TMP/prometheus.yml" "$TMP/tsdb"
 
-echo "== 150 s of paced load on all six"
-SECONDS_OF_LOAD=150
-loadgen() {  # loadgen NAME PATH RATE: paced, bounded in count (RATE x 150) and time
+echo "== 120 s of paced load on all six"
+SECONDS_OF_LOAD=120
+loadgen() {  # loadgen NAME PATH RATE: paced, bounded in count (RATE x 120) and time
   "$SRC/examples/load/paced-load" "${URL[$1]}$2" $(($3 * SECONDS_OF_LOAD)) "$3" 2 \
     >"$TMP/$1.wrk" 2>&1 &
   PIDS+=("$!")
@@ -82,7 +84,7 @@ sleep 50
 echo "== leakscope fleet, while the load still runs"
 set +e
 "$BUILD/leakscope" fleet --prometheus "$PROM" --window 45s --step 1s \
-  --debug-url 'http://{pprof}' --profile-seconds 25 --max-profiles 3 --json --out "$TMP/out" \
+  --debug-url 'http://{pprof}' --profile-seconds 15 --max-profiles 3 --json --out "$TMP/out" \
   >"$TMP/fleet.json" 2>"$TMP/fleet.err"
 rc=$?
 set -e

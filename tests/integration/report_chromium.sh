@@ -8,28 +8,20 @@
 # dark) are kept in $LEAKSCOPE_BUILD/test-artifacts/report/.
 set -euo pipefail
 src=${LEAKSCOPE_SOURCE:?} build=${LEAKSCOPE_BUILD:?}
-
-command -v chromium >/dev/null || { echo "skip: chromium is not installed"; exit 77; }
-command -v node >/dev/null || { echo "node is missing: run scripts/setup" >&2; exit 1; }
-[[ -d $src/web/node_modules/playwright-core ]] || {
-  echo "web/node_modules is missing: run scripts/setup (npm ci in web/)" >&2
-  exit 1
-}
-render=$build/leakscope_render_report
-[[ -x $render ]] || { echo "$render is not built" >&2; exit 1; }
+source "$src/tests/report/lib.sh"
+need_page_check
 
 out=$build/test-artifacts/report
 rm -rf "$out"
 mkdir -p "$out"
-check=$src/web/test/check_page.mjs
 gen=$src/tests/data/report/gen_report.py
 
 page() {  # page NAME EXPECTED_FINDINGS [check args...]
   local name=$1 findings=$2
   shift 2
-  "$render" "$out/$name.json" "$out/$name.html"
+  "$RENDER" "$out/$name.json" "$out/$name.html"
   echo "== $name: $(wc -c <"$out/$name.html") bytes"
-  timeout 120 node "$check" --html "$out/$name.html" --screenshot "$out/$name.png" \
+  timeout 120 node "$CHECK_PAGE" --html "$out/$name.html" --screenshot "$out/$name.png" \
     --expect-findings "$findings" "$@"
 }
 
@@ -45,6 +37,6 @@ page watch 15
 # A real report from the demo, when one is at hand (the detective writes DIR/report.html).
 if [[ -n ${LEAKSCOPE_DEMO_REPORT:-} && -f $LEAKSCOPE_DEMO_REPORT ]]; then
   cp "$LEAKSCOPE_DEMO_REPORT" "$out/demo.html"
-  timeout 120 node "$check" --html "$out/demo.html" --screenshot "$out/demo.png"
+  timeout 120 node "$CHECK_PAGE" --html "$out/demo.html" --screenshot "$out/demo.png"
 fi
 echo "screenshots in $out"

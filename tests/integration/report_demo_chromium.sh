@@ -11,11 +11,9 @@
 # BENCHMARKS.md has the measured figure).
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
-need chromium node wrk python3
-[[ -d $SRC/web/node_modules/playwright-core ]] || {
-  echo "web/node_modules is missing: run scripts/setup (npm ci in web/)" >&2
-  exit 1
-}
+need wrk python3
+source "$SRC/tests/report/lib.sh"
+need_page_check
 art=$BUILD/test-artifacts/report-demo
 rm -rf "$art"
 mkdir -p "$art"
@@ -42,6 +40,6 @@ PY
 args=(--expect-findings "${expect[0]}")
 for fn in "${expect[@]:1}"; do args+=(--expect-text "$fn"); done
 echo "the page must show ${expect[0]} findings and: ${expect[*]:1}"
-timeout 180 node "$SRC/web/test/check_page.mjs" --html "$WORK/demo/report.html" \
+timeout 180 node "$CHECK_PAGE" --html "$WORK/demo/report.html" \
   --screenshot "$art/demo.png" --dark "$art/demo-dark.png" --timings 3 "${args[@]}"
 echo "artifacts in $art"

@@ -5,15 +5,9 @@
 # unsymbolized site says where debug info is looked for. Checked in Debian's headless Chromium
 # (web/test/check_page.mjs), on a fixture report changed to have each case.
 set -euo pipefail
-src=${LEAKSCOPE_SOURCE:?} build=${LEAKSCOPE_BUILD:?}
-command -v chromium >/dev/null || { echo "skip: chromium is not installed"; exit 77; }
-command -v node >/dev/null || { echo "node is missing: run scripts/setup" >&2; exit 1; }
-[[ -d $src/web/node_modules/playwright-core ]] || {
-  echo "web/node_modules is missing: run scripts/setup (npm ci in web/)" >&2
-  exit 1
-}
-render=$build/leakscope_render_report
-[[ -x $render ]] || { echo "$render is not built" >&2; exit 1; }
+src=${LEAKSCOPE_SOURCE:?}
+source "$src/tests/report/lib.sh"
+need_page_check
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -29,8 +23,8 @@ fs[1]["confidence"] = 0.42
 fs[2]["site"]["function"] = "service+0x1a2b"
 json.dump(r, open(sys.argv[2], "w"))
 PY
-"$render" "$work/hints.json" "$work/hints.html"
-timeout 120 node "$src/web/test/check_page.mjs" --html "$work/hints.html" \
+"$RENDER" "$work/hints.json" "$work/hints.html"
+timeout 120 node "$CHECK_PAGE" --html "$work/hints.html" \
   --screenshot "$work/hints.png" \
   --expect-text "Live heap (Go)" \
   --expect-text "Confidence: how sure the judge is" \

@@ -6,14 +6,11 @@
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
 need go python3 curl
-mkdir -p "$WORK/go"
-(cd "$SRC/tests/go/profgen" && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$BUILD/go-cache" \
-  go build -o "$WORK/go/profgen" .)
-"$WORK/go/profgen" -announce "$WORK/old.url" >"$WORK/old.log" 2>&1 &
-old=$!
-track $old
-for _ in $(seq 100); do [[ -s $WORK/old.url ]] && break; sleep 0.1; done
-url=$(cat "$WORK/old.url")
+source "$SRC/tests/go/profgen/profgen.sh"
+profgen_build "$WORK/go"
+profgen_launch "$WORK/go"
+old=$PROFGEN_PID url=$PROFGEN_URL
+track "$old"
 addr=${url#http://}
 
 # 1. The new instance cannot bind and exits: its own words are quoted.

@@ -7,14 +7,12 @@
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
 need go python3 curl
-mkdir -p "$WORK/go"
-(cd "$SRC/tests/go/profgen" && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$BUILD/go-cache" \
-  go build -o "$WORK/go/profgen" .)
-GODEBUG=gctrace=1 "$WORK/go/profgen" -announce "$WORK/url" >"$WORK/profgen.log" 2>&1 &
-track $!
-for _ in $(seq 100); do [[ -s $WORK/url ]] && break; sleep 0.1; done
-url=$(cat "$WORK/url")
-num_gc() { grep -c '(forced)$' "$WORK/profgen.log" || true; }
+source "$SRC/tests/go/profgen/profgen.sh"
+profgen_build "$WORK/go"
+profgen_launch "$WORK/go" GODEBUG=gctrace=1
+track "$PROFGEN_PID"
+url=$PROFGEN_URL
+num_gc() { grep -c '(forced)$' "$WORK/go/profgen.log" || true; }
 
 # watch_gcs NAME ARGS...: the GCs during a watch of 8 snapshots (--interval 0.25 --duration 1.9).
 watch_gcs() {

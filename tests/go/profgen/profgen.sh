@@ -3,13 +3,17 @@
 #   profgen_session       the usual test set-up: a scratch dir in $work, $leakscope, profgen
 #                         started there; stopped and the dir removed on exit
 #   profgen_start DIR     builds into DIR, starts it; sets PROFGEN_URL and PROFGEN_PID
+#   profgen_build DIR     only builds it into DIR (for scripts with cleanups of their own, e.g.
+#                         tests/detective/lib.sh's, which then `track $PROFGEN_PID`)
+#   profgen_launch DIR [VAR=VALUE...]   only starts DIR/profgen with those variables, its output
+#                         in DIR/profgen.log; sets PROFGEN_URL and PROFGEN_PID
 #   profgen_fetch PATH OUT   GETs PROFGEN_URL/PATH into OUT (bounded in time)
 #   profgen_heap OUT      the heap profile with everything allocated so far in it (see below)
 #   profgen_leak_heap N OUT   N requests of each kind, then the heap profile, until the leak shows
 #   profgen_load N        N requests to /leak and N to /work
-# Needs LEAKSCOPE_SOURCE and LEAKSCOPE_BUILD (set by ctest). Exits 77 (skip) without go.
+# Needs LEAKSCOPE_SOURCE and LEAKSCOPE_BUILD (set by ctest). Exits 77 (skip) without go or curl.
 
-profgen_start() {
+profgen_build() {
   local dir=$1
   command -v go >/dev/null || { echo "skip: go is not installed"; exit 77; }
   command -v curl >/dev/null || { echo "skip: curl is not installed"; exit 77; }
@@ -17,18 +21,27 @@ profgen_start() {
   (cd "$LEAKSCOPE_SOURCE/tests/go/profgen" &&
     GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$LEAKSCOPE_BUILD/go-cache" \
       go build -o "$dir/profgen" .)
+}
+
+profgen_launch() {
+  local dir=$1 i
+  shift
   rm -f "$dir/announce"
-  "$dir/profgen" -announce "$dir/announce" >"$dir/profgen.log" 2>&1 &
+  env "$@" "$dir/profgen" -announce "$dir/announce" >"$dir/profgen.log" 2>&1 &
   PROFGEN_PID=$!
-  trap 'kill $PROFGEN_PID 2>/dev/null || true; wait $PROFGEN_PID 2>/dev/null || true' EXIT
-  local i
   for i in $(seq 100); do
     [[ -s "$dir/announce" ]] && break
     kill -0 "$PROFGEN_PID" 2>/dev/null || { cat "$dir/profgen.log"; return 1; }
     sleep 0.1
   done
-  PROFGEN_URL=$(cat "$dir/announce")
-  [[ -n "$PROFGEN_URL" ]] || { echo "profgen did not announce its port"; return 1; }
+  PROFGEN_URL=$(cat "$dir/announce" 2>/dev/null || true)
+  [[ -n "$PROFGEN_URL" ]] || { kill "$PROFGEN_PID"; echo "profgen did not announce its port"; return 1; }
+}
+
+profgen_start() {
+  profgen_build "$1"
+  profgen_launch "$1"
+  trap 'kill $PROFGEN_PID 2>/dev/null || true; wait $PROFGEN_PID 2>/dev/null || true' EXIT
 }
 
 profgen_fetch() {
