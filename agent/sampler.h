@@ -129,7 +129,7 @@ __attribute__((noinline)) inline bool countdown_expired(int64_t& countdown, int6
     left -= size;
     sampled = left <= 0;
   }
-  if (sampled && heap) {
+  if (sampled && heap && g_rate > 1) {  // rate 1 (every allocation) has no budget
     t_rest.sample_shift = t_rest.heap_shift;
     if (++t_rest.window_samples >= kBudgetWindow && !large && g_max_samples_per_sec > 0) {
       budget_window_end(t_rest);
