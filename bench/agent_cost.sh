@@ -48,12 +48,12 @@ setting_cmd() {
     glibc) CMD=(env) ;;
     agent) CMD=(env LD_PRELOAD="$AGENT") ;;
     dormant) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_DORMANT=1) ;;
-    run) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=$RUN_RATE) ;;
-    run_nobudget) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=$RUN_RATE LEAKSCOPE_MAX_SAMPLES_PER_SEC=0) ;;
+    run) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE") ;;
+    run_nobudget) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE" LEAKSCOPE_MAX_SAMPLES_PER_SEC=0) ;;
     rate1) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=1) ;;
     jemalloc) CMD=(env LD_PRELOAD="$JEMALLOC") ;;
     agent_jemalloc) CMD=(env LD_PRELOAD="$AGENT:$JEMALLOC") ;;
-    jemalloc_prof) CMD=(env LD_PRELOAD="$JEMALLOC" MALLOC_CONF=prof:true,lg_prof_sample:19) ;;
+    jemalloc_prof) CMD=(env LD_PRELOAD="$JEMALLOC" "MALLOC_CONF=prof:true,lg_prof_sample:19") ;;
     heaptrack) CMD=(heaptrack -o "$TMP/ht") ;;
   esac
 }
@@ -90,7 +90,7 @@ redis_run() {
   port=$(free_port)
   case $1 in
     agent) env_args=(LD_PRELOAD="$AGENT") ;;
-    run) env_args=(LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=$RUN_RATE) ;;
+    run) env_args=(LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE") ;;
   esac
   env "${env_args[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize no >"$TMP/redis.log" 2>&1 &

@@ -29,7 +29,8 @@ timeout 300 env LD_PRELOAD="$BUILD/libleakscope.so" LEAKSCOPE_RATE=4096 \
   LEAKSCOPE_MAX_SAMPLES_PER_SEC=100000 LEAKSCOPE_DUMP_DIR="$TMP/dumps" LEAKSCOPE_DUMP_KEEP=0 \
   LEAKSCOPE_DUMP_SIGNAL=USR2 "$PROG" "$ROUNDS" "$TMP/dumps" "$USR2"
 
-last=$(ls "$TMP"/dumps/heap.*.pb.gz | sort | tail -1)
+dumps=("$TMP"/dumps/heap.*.pb.gz)  # glob order: the round numbers are zero-padded
+last=${dumps[-1]}
 comment=$(zcat "$last" | strings | grep -o 'sampled at up to [0-9]* x the rate' || true)
 [[ -n $comment ]] || { echo "FAIL: the budget never raised the rate (no comment in $last)"; exit 1; }
 factor=$(awk '{print $5}' <<<"$comment")
