@@ -180,6 +180,7 @@ void init_or_throw() {
   if (!resolve_real_functions()) return;  // hooks stay pass-through / bootstrap
   load_config(g_config);
   g_rate = g_config.rate;
+  g_max_samples_per_sec = g_config.max_samples_per_sec;
   if (!decide_target(g_config)) {
     // A wrapper or shell (or not LEAKSCOPE_TARGET): every hook passes through, nothing is
     // served, and the agent stays in LD_PRELOAD for the program it starts (target.cc).

@@ -31,6 +31,9 @@ extern thread_local constinit ThreadState t_state __attribute__((tls_model("init
 // Configuration, read once from the environment at init (see config.cc and the README).
 struct Config {
   int64_t rate = 524288;  // LEAKSCOPE_RATE: mean bytes between samples; 1 = every allocation
+  // LEAKSCOPE_MAX_SAMPLES_PER_SEC: heap samples per second of a thread's CPU time before the
+  // thread's rate is raised (sampler.h); 0: no budget.
+  int64_t max_samples_per_sec = 20000;
   bool start_dormant = false;
   bool inherit = false;
   int64_t max_memory = 64 << 20;  // LEAKSCOPE_MAX_MEMORY: cap on the agent's tables
@@ -42,7 +45,7 @@ struct Config {
   char token[256] = {};
   char announce[512] = {};
   char dump_dir[512] = {};
-  char target[256] = {};  // LEAKSCOPE_TARGET: glob on the executable; "": not a known wrapper
+  char target[256] = {};     // LEAKSCOPE_TARGET: glob on the executable; "": not a known wrapper
   char debug_dir[512] = {};  // LEAKSCOPE_DEBUG_DIR: searched before /usr/lib/debug
 };
 LEAKSCOPE_HIDDEN const Config& config();

@@ -137,6 +137,7 @@ bool read_bool(const char* name) {
 
 void load_config(Config& c) {
   read_int("LEAKSCOPE_RATE", &c.rate, 1);
+  read_int("LEAKSCOPE_MAX_SAMPLES_PER_SEC", &c.max_samples_per_sec, 0);
   read_int("LEAKSCOPE_MAX_MEMORY", &c.max_memory, 1 << 20);
   read_int("LEAKSCOPE_DUMP_INTERVAL", &c.dump_interval_s, 0);
   read_int("LEAKSCOPE_DUMP_KEEP", &c.dump_keep, 0);

@@ -24,16 +24,16 @@ SiteCounters& site(BookKind kind, uint32_t id) {
   return b.sites[static_cast<int64_t>(id) < b.size ? id : 0];
 }
 
-void add_alloc(SiteCounters& s, int64_t size) {
-  double w = sample_weight(size, g_rate);
+void add_alloc(SiteCounters& s, int64_t size, int64_t rate) {
+  double w = sample_weight(size, rate);
   s.alloc_objects.fetch_add(static_cast<int64_t>(w * kObjectScale + 0.5),
                             std::memory_order_relaxed);
   s.alloc_bytes.fetch_add(static_cast<int64_t>(w * static_cast<double>(size) + 0.5),
                           std::memory_order_relaxed);
 }
 
-void add_free(SiteCounters& s, int64_t size, int64_t objects_fp) {
-  double w = sample_weight(size, g_rate);
+void add_free(SiteCounters& s, int64_t size, int64_t objects_fp, int64_t rate) {
+  double w = sample_weight(size, rate);
   s.free_objects.fetch_add(objects_fp, std::memory_order_relaxed);
   s.free_bytes.fetch_add(static_cast<int64_t>(w * static_cast<double>(size) + 0.5),
                          std::memory_order_relaxed);
@@ -54,9 +54,13 @@ SiteValues site_values(const SiteCounters& s) {
   return {ao, ab, io > 0 ? io : 0, ib > 0 ? ib : 0};
 }
 
-int64_t weight_fp(int64_t size) {
-  return static_cast<int64_t>(sample_weight(size, g_rate) * kObjectScale + 0.5);
+int64_t weight_fp(int64_t size, int64_t rate = g_rate) {
+  return static_cast<int64_t>(sample_weight(size, rate) * kObjectScale + 0.5);
 }
+
+// A live sample's payload kind carries the shift of the rate it was sampled at (the sample
+// budget, sampler.h) above the book's kind, so that its free subtracts the weight it added.
+constexpr uint32_t kRateShiftBit = 8;
 
 }  // namespace
 
@@ -68,15 +72,20 @@ __attribute__((noinline)) void record_sampled(BookKind kind, void* ptr, int64_t 
   uint32_t id = site_stack_id(ret, cfa);  // preserves errno; guards itself while unwinding
   ReentryGuard guard;
   if (static_cast<int64_t>(id) >= books.size) id = 0;
-  add_alloc(site(kind, id), size);
+  // A heap sample's rate is its thread's at the sample (sampler.h); mappings are at g_rate.
+  int32_t shift = kind == BookKind::kHeap ? t_rest.sample_shift : 0;
+  add_alloc(site(kind, id), size, rate_of_shift(shift));
   if (kind == BookKind::kHeap && g_region.contains(ptr)) {
-    SampleRegion::header(ptr)->stack_id = id;  // the region block carries its own books
+    BlockHeader* h = SampleRegion::header(ptr);  // the region block carries its own books
+    h->rate_shift = shift;
+    h->stack_id = id;
     return;
   }
   // A heap block from the host's allocator (no region, or it did not fit): the free hooks must
   // now look every address up, so they all take the slow path (widen before the block escapes).
   if (kind == BookKind::kHeap) widen_free_range();
-  LiveSet::Payload payload{id, static_cast<uint32_t>(kind), size, size};
+  uint32_t tagged = static_cast<uint32_t>(kind) | static_cast<uint32_t>(shift) << kRateShiftBit;
+  LiveSet::Payload payload{id, tagged, size, size};
   if (!g_live.insert(reinterpret_cast<uintptr_t>(ptr), payload)) {
     books.untracked.fetch_add(1, std::memory_order_relaxed);
   }
@@ -85,8 +94,9 @@ __attribute__((noinline)) void record_sampled(BookKind kind, void* ptr, int64_t 
 __attribute__((noinline)) void record_free(uintptr_t ptr) {
   LiveSet::Payload payload;
   if (!g_live.remove(ptr, &payload)) return;
-  BookKind kind = payload.kind == 1 ? BookKind::kMmap : BookKind::kHeap;
-  add_free(site(kind, payload.stack_id), payload.size, weight_fp(payload.size));
+  BookKind kind = (payload.kind & 0xff) == 1 ? BookKind::kMmap : BookKind::kHeap;
+  int64_t rate = rate_of_shift(static_cast<int32_t>(payload.kind >> kRateShiftBit));
+  add_free(site(kind, payload.stack_id), payload.size, weight_fp(payload.size, rate), rate);
 }
 
 void* sampled_heap_alloc(size_t size, size_t alignment, bool zero, uintptr_t ret, uintptr_t cfa) {
@@ -105,7 +115,8 @@ void* sampled_heap_alloc(size_t size, size_t alignment, bool zero, uintptr_t ret
 void free_region_block(void* p) {
   const BlockHeader* h = SampleRegion::header(p);
   if (h->stack_id != kUnbooked) {
-    add_free(site(BookKind::kHeap, h->stack_id), h->size, weight_fp(h->size));
+    int64_t rate = rate_of_shift(h->rate_shift);
+    add_free(site(BookKind::kHeap, h->stack_id), h->size, weight_fp(h->size, rate), rate);
   }
   g_region.deallocate(p);
 }
@@ -174,6 +185,14 @@ Profile build_books_profile(BookKind kind, bool allocs_default) {
            static_cast<long>(stack_table_capacity()), static_cast<long>(g_live.live()),
            static_cast<long>(g_live.capacity()), static_cast<long>(g_region.live_blocks()));
   builder.add_comment(line);
+  int32_t shift = kind == BookKind::kHeap ? g_budget_max_shift.load(std::memory_order_relaxed) : 0;
+  if (shift > 0) {
+    snprintf(line, sizeof(line),
+             "leakscope: sample budget: allocation-heavy threads sampled at up to %ld x the rate "
+             "(LEAKSCOPE_MAX_SAMPLES_PER_SEC=%ld); values are weighted at each sample's own rate",
+             1L << shift, static_cast<long>(g_max_samples_per_sec));
+    builder.add_comment(line);
+  }
   if (overflow > 0 || books.untracked.load() > 0) {
     snprintf(line, sizeof(line),
              "leakscope: overflow: %ld stacks did not fit the stack table (booked under "

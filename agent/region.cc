@@ -58,6 +58,7 @@ void* place(uintptr_t chunk, size_t size, size_t alignment) {
   uintptr_t user = align_up(chunk + kHeader, alignment > kHeader ? alignment : kHeader);
   BlockHeader* h = SampleRegion::header(reinterpret_cast<void*>(user));
   h->size = static_cast<int64_t>(size);
+  h->rate_shift = 0;
   h->stack_id = kUnbooked;
   h->offset = static_cast<uint32_t>(user - chunk);
   return reinterpret_cast<void*>(user);

@@ -45,7 +45,11 @@
 namespace leakscope::agent {
 
 struct BlockHeader {
-  int64_t size;       // bytes asked for: the sampled size and malloc_usable_size
+  // Bytes asked for: the sampled size and malloc_usable_size (56 bits: more than any address
+  // space), and the sample's rate as a shift of LEAKSCOPE_RATE (the sample budget, sampler.h),
+  // so its free takes back exactly the weight its sample added.
+  int64_t size : 56;
+  int64_t rate_shift : 8;
   uint32_t stack_id;  // the site it was booked under; kUnbooked if it was not booked
   uint32_t offset;    // the block's address minus its chunk's (alignment padding + header)
 };
