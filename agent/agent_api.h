@@ -49,7 +49,6 @@ class LEAKSCOPE_HIDDEN AllocFailureThrows {
   AllocFailureThrows(const AllocFailureThrows&) = delete;
   AllocFailureThrows& operator=(const AllocFailureThrows&) = delete;
 };
-LEAKSCOPE_HIDDEN bool alloc_failure_throws();
 
 // ---- stacks --------------------------------------------------------------------------------
 // True while this thread is inside libgcc's FDE lookup or frame registry (unwind_hooks.cc), where
@@ -158,7 +157,7 @@ LEAKSCOPE_HIDDEN void fds_init();
 // ---- figures for /metrics (agent/metrics.cc) -----------------------------------------------
 // What a tracker tells /metrics, read from its table with atomic loads and cheap syscalls only:
 // no stack, no lock a hook takes, no profile built. `on` is false when the tracker is off
-// (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0) or not built in (the weak fallbacks in agent.cc).
+// (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0).
 struct TrackerFigures {
   bool on = false;
   std::vector<std::pair<const char*, int64_t>> live;  // by state (threads) or kind (fds)
@@ -175,10 +174,7 @@ LEAKSCOPE_HIDDEN std::string threads_dump_profile();
 LEAKSCOPE_HIDDEN std::string fds_dump_profile();
 
 // Called in the child after fork() (from the agent's pthread_atfork handler): reset locks and
-// per-process state; the child keeps working with its own copy of the tables. The agent
-// provides weak no-op fallbacks for the threads_* and fds_* functions, so the library links
-// whether or not those trackers are built in.
-LEAKSCOPE_HIDDEN void heap_after_fork_child();
+// per-process state; the child keeps working with its own copy of the tables.
 LEAKSCOPE_HIDDEN void threads_after_fork_child();
 LEAKSCOPE_HIDDEN void fds_after_fork_child();
 

@@ -44,8 +44,7 @@ extern Books g_books[2] __attribute__((visibility("hidden")));
 LEAKSCOPE_HIDDEN void record_sampled(BookKind kind, void* ptr, int64_t size, uintptr_t ret,
                                      uintptr_t cfa);
 
-// The interned stack of the call site a hook was entered from (track_fds_stack.cc; a weak
-// fallback in agent.cc unwinds every time).
+// The interned stack of the call site a hook was entered from (track_fds_stack.cc).
 LEAKSCOPE_HIDDEN uint32_t site_stack_id(uintptr_t ret, uintptr_t cfa);
 
 // Evaluated in the body of an exported hook: its return address and CFA.

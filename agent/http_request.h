@@ -1,5 +1,5 @@
 // The debug server's HTTP/1.x request parser: a pure function over the bytes received so far,
-// so it can be unit tested and fuzzed (tests/fuzz/agent_http_fuzz.cc) away from sockets.
+// so it can be unit tested and fuzzed (tests/fuzz/agent_http_request_fuzz.cc) away from sockets.
 // Strict and bounded: request line and headers at most kMaxHeaderBytes, bodies at most
 // kMaxBodyBytes (Content-Length only; chunked bodies are refused), no header folding.
 #pragma once

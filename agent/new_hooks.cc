@@ -92,7 +92,6 @@ namespace leakscope::agent {
 
 AllocFailureThrows::AllocFailureThrows() { ++t_alloc_throws; }
 AllocFailureThrows::~AllocFailureThrows() { --t_alloc_throws; }
-bool alloc_failure_throws() { return t_alloc_throws > 0; }
 
 }  // namespace leakscope::agent
 

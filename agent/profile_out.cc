@@ -1,8 +1,8 @@
 // ProfileBuilder: raw-address pprof profiles with the process's mappings, so that pprof, go tool
 // pprof and leakscope's symbolizer can resolve the addresses offline. The agent never reads
-// DWARF (DESIGN.md): locations carry an address, a mapping and, where the file's symbol table
-// has one, the name of their function (no file, no line; elf_symbols.cc says why). A mapping
-// whose every location is named says has_functions (readers keep the names; pprof
+// DWARF (README, "The agent"): locations carry an address, a mapping and, where the file's
+// symbol table has one, the name of their function (no file, no line; elf_symbols.cc says why). A
+// mapping whose every location is named says has_functions (readers keep the names; pprof
 // -symbolize=force and leakscope add files and lines); the others say nothing, and readers
 // symbolize them.
 //
