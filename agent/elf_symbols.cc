@@ -1,6 +1,6 @@
 // The process's mapped files and the names of their functions, read off the files themselves.
 //
-// Why the agent names functions at all (DESIGN.md says it serves raw addresses): `go tool
+// Why the agent names functions at all (it serves raw addresses: README, "The agent"): `go tool
 // pprof` cannot symbolize a C or C++ binary locally. Its object reader (cmd/pprof) looks for
 // Go's pclntab, then falls back to debug/dwarf's LineReader.SeekPC, which assumes the line
 // table's sequences are sorted by address; GCC emits one sequence per section (.text,
@@ -22,6 +22,7 @@
 #include "agent/elf_symbols.h"
 #include "agent/own_fds.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -358,6 +359,18 @@ std::vector<std::string> function_names_anywhere(const std::vector<uint64_t>& pc
     }
   }
   return names;
+}
+
+bool dl_symbol(uintptr_t addr, DlSymbol& out) {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(addr), &info) == 0) return false;
+  if (info.dli_sname != nullptr && info.dli_saddr != nullptr) {
+    out.name = info.dli_sname;
+    out.start = reinterpret_cast<uintptr_t>(info.dli_saddr);
+  }
+  out.file = info.dli_fname;
+  out.base = reinterpret_cast<uintptr_t>(info.dli_fbase);
+  return true;
 }
 
 }  // namespace leakscope::agent

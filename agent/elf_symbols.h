@@ -40,4 +40,15 @@ LEAKSCOPE_HIDDEN std::vector<std::string> function_names(const MapsLine& m,
 LEAKSCOPE_HIDDEN std::vector<std::string> function_names_anywhere(
     const std::vector<uint64_t>& pcs, std::vector<uint64_t>* offsets = nullptr);
 
+// What dladdr knows of an address: the nearest dynamic symbol at or below it (name null when
+// none) and the object file that maps it. False when no loaded object covers the address. The
+// agent's one call to dladdr: the /symbol route's fallback and the trackers' text pages.
+struct DlSymbol {
+  const char* name = nullptr;  // mangled; valid while its object stays loaded
+  uintptr_t start = 0;         // the symbol's address
+  const char* file = nullptr;
+  uintptr_t base = 0;  // the object's load address
+};
+LEAKSCOPE_HIDDEN bool dl_symbol(uintptr_t addr, DlSymbol& out);
+
 }  // namespace leakscope::agent

@@ -9,8 +9,6 @@
 // table (.symtab with static functions, or its build-id debug file's, else .dynsym;
 // elf_symbols.cc), else with the nearest symbol dladdr knows. pprof asks it for the frames
 // that local symbolization and the profile's own names left unnamed.
-#include <dlfcn.h>
-
 #include <cinttypes>
 #include <cstring>
 
@@ -22,11 +20,11 @@ namespace leakscope::agent {
 namespace {
 
 std::string symbol_of(uintptr_t pc) {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 || info.dli_sname == nullptr) return "";
+  DlSymbol sym;
+  if (!dl_symbol(pc, sym) || sym.name == nullptr) return "";
   char off[32];
-  snprintf(off, sizeof(off), "+0x%" PRIxPTR, pc - reinterpret_cast<uintptr_t>(info.dli_saddr));
-  return std::string(info.dli_sname) + off;
+  snprintf(off, sizeof(off), "+0x%" PRIxPTR, pc - sym.start);
+  return std::string(sym.name) + off;
 }
 
 void serve_profile(const HttpRequest& req, HttpResponse& res, const char* name,

@@ -1,8 +1,6 @@
 // Resolution of the real allocation functions (see real_functions.h for the why).
 #include "agent/real_functions.h"
 
-#include <dlfcn.h>
-
 #include <cstring>
 
 namespace leakscope::agent {
@@ -28,24 +26,9 @@ void* bootstrap_alloc(size_t size, size_t alignment) {
 }
 
 bool resolve_real_functions() {
-  ReentryGuard guard;
-  bool ok = true;
-  RealFunctions resolved;
-#define LEAKSCOPE_RESOLVE(name, required)                                                 \
-  resolved.name = reinterpret_cast<decltype(&::name)>(dlsym(RTLD_NEXT, #name));           \
-  if (resolved.name == nullptr && required) {                                             \
-    agent_log("cannot resolve " #name " with dlsym(RTLD_NEXT); the agent stays passive"); \
-    ok = false;                                                                           \
-  }
-  LEAKSCOPE_ALLOC_FUNCTIONS(LEAKSCOPE_RESOLVE)
-#undef LEAKSCOPE_RESOLVE
-  if (!ok) return false;
-    // Publish entry by entry: another thread may already be calling through g_real.
-#define LEAKSCOPE_PUBLISH(name, required) \
-  __atomic_store_n(&g_real.name, resolved.name, __ATOMIC_RELEASE);
-  LEAKSCOPE_ALLOC_FUNCTIONS(LEAKSCOPE_PUBLISH)
-#undef LEAKSCOPE_PUBLISH
-  return true;
+  if (resolve_hook_group(g_real, "alloc", /*all_or_nothing=*/true)) return true;
+  agent_log("the allocator is not resolved; the agent stays passive");
+  return false;
 }
 
 }  // namespace leakscope::agent

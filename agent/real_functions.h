@@ -1,8 +1,6 @@
-// The functions the agent interposes, declared once (memray's X-macro habit): each entry names
-// the libc symbol; its type is decltype(&::name), so a hook can never disagree with libc's
-// prototype. resolve_real_functions() fills g_real from dlsym(RTLD_NEXT, ...): the next
-// definition in lookup order, which is jemalloc's on redis-server, tcmalloc's under
-// libtcmalloc, glibc's otherwise. Never __libc_malloc: that would bypass the host's allocator.
+// The allocation functions the agent interposes: the alloc group of the hook table
+// (hook_table.h), resolved eagerly and all or nothing at init. resolve_real_functions() fills
+// g_real from dlsym(RTLD_NEXT, ...). Never __libc_malloc: that would bypass the host's allocator.
 //
 // Bootstrapping: dlsym() itself calls calloc() (for its error buffer) before calloc is known.
 // Hooks called while g_real is incomplete are answered from a small static bump buffer
@@ -16,6 +14,7 @@
 #include <cstddef>
 
 #include "agent/agent_internal.h"
+#include "agent/hook_table.h"
 
 // X(name, required)
 #define LEAKSCOPE_ALLOC_FUNCTIONS(X) \
@@ -36,11 +35,7 @@
 
 namespace leakscope::agent {
 
-struct RealFunctions {
-#define LEAKSCOPE_DECLARE(name, required) decltype(&::name) name = nullptr;
-  LEAKSCOPE_ALLOC_FUNCTIONS(LEAKSCOPE_DECLARE)
-#undef LEAKSCOPE_DECLARE
-};
+LEAKSCOPE_HOOK_GROUP(RealFunctions, LEAKSCOPE_ALLOC_FUNCTIONS);
 
 extern RealFunctions g_real __attribute__((visibility("hidden")));
 

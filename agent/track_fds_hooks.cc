@@ -1,8 +1,7 @@
 // The descriptor hooks: every libc call that makes or closes a descriptor, interposed.
 //
-// One X-macro table declares them all (the agent's style, see real_functions.h): each hook's
-// real function has the type decltype(&::name), resolved with dlsym(RTLD_NEXT) on first use, so
-// a hook can never disagree with libc's prototype. A creating hook calls the real function,
+// One X-macro list declares them all: the fds group of the hook table (hook_table.h), resolved
+// with dlsym(RTLD_NEXT) on first use. A creating hook calls the real function,
 // then, on success, records (creation stack, kind, close-on-exec) in the table; the stack is
 // captured only there, and usually comes from the per-thread site cache (track_fds_stack.cc).
 // close() and fclose() clear the entry *before* the real call (the number is reusable the
@@ -11,7 +10,6 @@
 // recorded: such descriptors are "[unknown origin]" when served, like those opened by raw
 // syscalls. glibc's _FORTIFY_SOURCE entry points (__open_2 ...) are hooked too: Debian builds
 // its packages with fortification, and their open() calls land there.
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -28,6 +26,7 @@
 #include <cstring>
 
 #include "agent/agent_api.h"
+#include "agent/hook_table.h"
 #include "agent/own_fds.h"
 #include "agent/track_fds.h"
 
@@ -88,37 +87,16 @@ namespace leakscope::agent {
 
 namespace {
 
-struct FdRealFunctions {
-#define LEAKSCOPE_DECLARE(name, required) decltype(&::name) name = nullptr;
-  LEAKSCOPE_FD_FUNCTIONS(LEAKSCOPE_DECLARE)
-#undef LEAKSCOPE_DECLARE
-};
+LEAKSCOPE_HOOK_GROUP(FdRealFunctions, LEAKSCOPE_FD_FUNCTIONS);
 
-constinit FdRealFunctions g_fd_real;
-std::atomic<bool> g_fd_resolved{false};
+constinit LazyHookGroup<FdRealFunctions> g_fd_real("fds");
 std::atomic<bool> g_fd_on{false};  // set by fds_init(); hooks record only when true
 
 // Zeroed static storage: untouched pages cost no memory.
 constinit std::atomic<uint64_t> g_words[kFdTableCapacity];
 constinit FdTable g_table(g_words, kFdTableCapacity);
 
-// Resolves the whole table once. Concurrent first calls resolve twice and store equal values.
-__attribute__((noinline)) void resolve_fd_functions() {
-  ReentryGuard guard;  // dlsym allocates
-#define LEAKSCOPE_RESOLVE(name, required)                                                         \
-  __atomic_store_n(&g_fd_real.name, reinterpret_cast<decltype(&::name)>(dlsym(RTLD_NEXT, #name)), \
-                   __ATOMIC_RELEASE);                                                             \
-  if (required && g_fd_real.name == nullptr) agent_log("cannot resolve " #name " (fds)");
-  LEAKSCOPE_FD_FUNCTIONS(LEAKSCOPE_RESOLVE)
-#undef LEAKSCOPE_RESOLVE
-  g_fd_resolved.store(true, std::memory_order_release);
-}
-
-inline const FdRealFunctions& real() {
-  if (!g_fd_resolved.load(std::memory_order_acquire)) [[unlikely]]
-    resolve_fd_functions();
-  return g_fd_real;
-}
+inline const FdRealFunctions& real() { return g_fd_real.get(); }
 
 // Records a new descriptor made by the hook whose (return address, CFA) are given.
 __attribute__((noinline)) void note_created(int fd, FdKind kind, uint8_t flags, uintptr_t ret,
@@ -145,7 +123,6 @@ inline FdKind kind_of(int fd) { return g_table.get(fd).kind; }
 inline void host_closing(unsigned first, unsigned last) {
   if (!in_agent()) own_fds_closing(first, last);
 }
-inline uint8_t cloexec_if(bool on) { return on ? kFdCloexec : 0; }
 inline bool needs_mode(int flags) {
   return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
 }

@@ -6,12 +6,12 @@
 // instruction, so a call at the very end of a function is not named after the next one.
 // Called only from the server thread, under a ReentryGuard (dladdr and the demangler allocate).
 #include <cxxabi.h>
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "agent/agent_api.h"
+#include "agent/elf_symbols.h"
 #include "agent/track_fds.h"
 
 namespace leakscope::agent {
@@ -25,27 +25,26 @@ void append_hex(std::string& out, uintptr_t v) {
 }
 
 void append_symbol(std::string& out, uintptr_t pc) {
-  Dl_info info{};
-  uintptr_t lookup = pc > 0 ? pc - 1 : pc;
-  if (dladdr(reinterpret_cast<void*>(lookup), &info) == 0) {
+  DlSymbol sym;
+  if (!dl_symbol(pc > 0 ? pc - 1 : pc, sym)) {
     out += "?";
     return;
   }
-  if (info.dli_sname != nullptr && info.dli_saddr != nullptr) {
+  if (sym.name != nullptr) {
     int status = -1;
-    char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-    out += status == 0 && demangled != nullptr ? demangled : info.dli_sname;
+    char* demangled = abi::__cxa_demangle(sym.name, nullptr, nullptr, &status);
+    out += status == 0 && demangled != nullptr ? demangled : sym.name;
     std::free(demangled);
     out += "+";
-    append_hex(out, pc - reinterpret_cast<uintptr_t>(info.dli_saddr));
+    append_hex(out, pc - sym.start);
   } else {
     out += "?";
   }
-  if (info.dli_fname != nullptr) {
+  if (sym.file != nullptr) {
     out += " (";
-    out += info.dli_fname;
+    out += sym.file;
     out += "+";
-    append_hex(out, pc - reinterpret_cast<uintptr_t>(info.dli_fbase));
+    append_hex(out, pc - sym.base);
     out += ")";
   }
 }

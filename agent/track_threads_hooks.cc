@@ -5,11 +5,11 @@
 // The creation stack is captured in the creating thread, before the real pthread_create, through
 // the descriptor hooks' validated stack cache (track_fds_stack.cc), which unwinds with libgcc
 // on a miss and falls back to the agent's capture_stack().
-// One X-macro table declares the hooked functions, resolved with dlsym(RTLD_NEXT) on first use.
+// One X-macro list declares the hooked functions: the threads group of the hook table
+// (hook_table.h), resolved with dlsym(RTLD_NEXT) on first use.
 // Threads the agent itself starts (in_agent() at creation: its server) are booked with
 // kThreadAgent and never reported. Before threads_init(), and when the table is full, threads
 // are created unwrapped and show as "[unknown origin]" (from /proc/self/task) when served.
-#include <dlfcn.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include <ctime>
 
 #include "agent/agent_api.h"
+#include "agent/hook_table.h"
 #include "agent/track_fds.h"
 #include "agent/track_threads.h"
 
@@ -35,14 +36,9 @@ namespace leakscope::agent {
 
 namespace {
 
-struct ThreadRealFunctions {
-#define LEAKSCOPE_DECLARE(name, required) decltype(&::name) name = nullptr;
-  LEAKSCOPE_THREAD_FUNCTIONS(LEAKSCOPE_DECLARE)
-#undef LEAKSCOPE_DECLARE
-};
+LEAKSCOPE_HOOK_GROUP(ThreadRealFunctions, LEAKSCOPE_THREAD_FUNCTIONS);
 
-constinit ThreadRealFunctions g_thread_real;
-std::atomic<bool> g_thread_resolved{false};
+constinit LazyHookGroup<ThreadRealFunctions> g_thread_real("threads");
 std::atomic<bool> g_threads_on{false};
 pthread_key_t g_exit_key;
 
@@ -52,23 +48,7 @@ constinit ThreadTable g_table(g_slots, kThreadTableCapacity);
 // The calling thread's record (null for threads the agent did not start).
 thread_local ThreadRecord* t_self __attribute__((tls_model("initial-exec"))) = nullptr;
 
-__attribute__((noinline)) void resolve_thread_functions() {
-  ReentryGuard guard;  // dlsym allocates
-#define LEAKSCOPE_RESOLVE(name, required)                                        \
-  __atomic_store_n(&g_thread_real.name,                                          \
-                   reinterpret_cast<decltype(&::name)>(dlsym(RTLD_NEXT, #name)), \
-                   __ATOMIC_RELEASE);                                            \
-  if (required && g_thread_real.name == nullptr) agent_log("cannot resolve " #name);
-  LEAKSCOPE_THREAD_FUNCTIONS(LEAKSCOPE_RESOLVE)
-#undef LEAKSCOPE_RESOLVE
-  g_thread_resolved.store(true, std::memory_order_release);
-}
-
-inline const ThreadRealFunctions& real() {
-  if (!g_thread_resolved.load(std::memory_order_acquire)) [[unlikely]]
-    resolve_thread_functions();
-  return g_thread_real;
-}
+inline const ThreadRealFunctions& real() { return g_thread_real.get(); }
 
 int64_t now_ns() {
   timespec ts{};
