@@ -22,23 +22,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <utility>
 
 #include "agent/agent_api.h"
 #include "agent/own_fds.h"
 #include "agent/track_fds.h"
+#include "agent/tracker_pages.h"
 
 namespace leakscope::agent {
 
 namespace {
-
-enum class Origin { kTracked, kUnknown, kOverflow };
 
 struct FdView {
   int fd = -1;
@@ -192,69 +189,28 @@ std::vector<FdView> scan_fds(FdTable& table) {
   return out;
 }
 
-const char* origin_frame(Origin origin) {
-  return origin == Origin::kOverflow ? "[leakscope: overflow]" : "[unknown origin]";
-}
-
-void add_comments(ProfileBuilder& b, const std::vector<FdView>& fds, FdTable& table) {
+std::string comment(const std::vector<FdView>& fds, FdTable& table) {
   int64_t tracked = 0, unknown = 0, overflow = 0;
   for (const auto& v : fds) {
     if (v.origin == Origin::kTracked) ++tracked;
     if (v.origin == Origin::kUnknown) ++unknown;
     if (v.origin == Origin::kOverflow) ++overflow;
   }
-  b.add_comment("leakscope fds: " + std::to_string(fds.size()) + " open, " +
-                std::to_string(tracked) + " with a creation stack, " + std::to_string(unknown) +
-                " of unknown origin, " + std::to_string(overflow) + " past the table capacity " +
-                std::to_string(table.capacity()) +
-                " (overflow events: " + std::to_string(table.overflow()) + ")");
+  return "leakscope fds: " + std::to_string(fds.size()) + " open, " + std::to_string(tracked) +
+         " with a creation stack, " + std::to_string(unknown) + " of unknown origin, " +
+         std::to_string(overflow) + " past the table capacity " + std::to_string(table.capacity()) +
+         " (overflow events: " + std::to_string(table.overflow()) + ")";
+}
+
+std::vector<CountItem> count_items(const std::vector<FdView>& fds) {
+  std::vector<CountItem> items;
+  items.reserve(fds.size());
+  for (const auto& v : fds) items.push_back({v.origin, v.entry.stack_id, v.labels});
+  return items;
 }
 
 std::string profile_body(const std::vector<FdView>& fds, FdTable& table) {
-  ProfileBuilder b({ValueType{"fds", "count"}}, ValueType{"fds", "count"}, 1);
-  uintptr_t pcs[kMaxFrames];
-  for (const auto& v : fds) {
-    int n = 0;
-    if (v.origin == Origin::kTracked && v.entry.stack_id != 0) {
-      n = stack_pcs(v.entry.stack_id, pcs, kMaxFrames);
-    }
-    if (n > 0) {
-      b.add(pcs, n, {1}, v.labels);
-    } else {
-      b.add_named(v.origin == Origin::kUnknown ? "[unknown origin]" : "[leakscope: overflow]", {1},
-                  v.labels);
-    }
-  }
-  add_comments(b, fds, table);
-  return encode_profile_bytes(b.finish());
-}
-
-// debug=1: counts per creation stack, most first.
-std::string text_counts(const std::vector<FdView>& fds) {
-  std::map<std::pair<int, uint32_t>, int64_t> counts;  // (origin, stack id) -> fds
-  for (const auto& v : fds) ++counts[{static_cast<int>(v.origin), v.entry.stack_id}];
-  std::vector<std::pair<int64_t, std::pair<int, uint32_t>>> order;
-  for (const auto& [key, n] : counts) order.push_back({n, key});
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::string out = "fds profile: total " + std::to_string(fds.size()) + "\n";
-  uintptr_t pcs[kMaxFrames];
-  for (const auto& [n, key] : order) {
-    auto origin = static_cast<Origin>(key.first);
-    int depth =
-        origin == Origin::kTracked && key.second ? stack_pcs(key.second, pcs, kMaxFrames) : 0;
-    out += std::to_string(n) + " @ ";
-    if (depth == 0) {
-      out += origin_frame(origin == Origin::kTracked ? Origin::kOverflow : origin);
-      out += "\n\n";
-      continue;
-    }
-    append_pcs_hex(out, pcs, depth);
-    out += "\n";
-    append_stack_text(out, pcs, depth, "#\t");
-    out += "\n";
-  }
-  return out;
+  return count_profile_bytes("fds", count_items(fds), comment(fds, table));
 }
 
 // debug=2: every descriptor with what it is and where it was made.
@@ -301,12 +257,9 @@ TrackerFigures fds_figures() {
     ++f.entries;
     if (!e.agent) ++by_kind[static_cast<int>(e.kind)];
   }
-  f.on = true;
+  table_figures(table, fd_table_bytes(), f);
   for (int k = 0; k < kKinds; ++k)
     f.live.push_back({fd_kind_name(static_cast<FdKind>(k)), by_kind[k]});
-  f.capacity = table.capacity();
-  f.overflow = table.overflow();
-  f.table_bytes = fd_table_bytes();
   return f;
 }
 
@@ -316,15 +269,10 @@ void serve_fds(const HttpRequest& req, HttpResponse& res) {
   ReentryGuard guard;
   FdTable& table = fd_table();
   std::vector<FdView> fds = scan_fds(table);
-  std::string debug = req.param("debug", "0");
-  if (debug == "1" || debug == "2") {
-    res.content_type = "text/plain; charset=utf-8";
-    res.body = debug == "1" ? text_counts(fds) : text_each(fds);
-    return;
-  }
-  res.content_type = "application/octet-stream";
-  res.headers.push_back({"Content-Disposition", "attachment; filename=\"fds\""});
-  res.body = profile_body(fds, table);
+  serve_tracker_page(
+      req, res, "fds",
+      [&](int debug) { return debug == 1 ? count_text("fds", count_items(fds)) : text_each(fds); },
+      [&] { return profile_body(fds, table); });
 }
 
 bool env_off(const char* name) {

@@ -26,12 +26,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <map>
 #include <set>
 
 #include "agent/agent_api.h"
 #include "agent/track_fds.h"
 #include "agent/track_threads.h"
+#include "agent/tracker_pages.h"
 
 namespace leakscope::agent {
 
@@ -183,57 +183,30 @@ const char* state_label(const TaskView& v) {
   return v.tracked && v.info.state == kThreadExited ? "exited-unjoined" : "running";
 }
 
-std::string profile_body(const std::vector<TaskView>& threads, const ThreadTable& table) {
-  ProfileBuilder b({ValueType{"threads", "count"}}, ValueType{"threads", "count"}, 1);
-  uintptr_t pcs[kMaxFrames];
-  int64_t unknown = 0;
+std::vector<CountItem> count_items(const std::vector<TaskView>& threads) {
+  std::vector<CountItem> items;
+  items.reserve(threads.size());
   for (const auto& v : threads) {
-    std::vector<Label> labels{Label{"state", state_label(v), 0, ""}};
-    if (v.wait != nullptr) labels.push_back(Label{"wait", v.wait, 0, ""});
-    int n = v.tracked && v.info.stack_id ? stack_pcs(v.info.stack_id, pcs, kMaxFrames) : 0;
-    if (n > 0) {
-      b.add(pcs, n, {1}, labels);
-    } else if (v.tracked) {
-      b.add_named("[leakscope: overflow]", {1}, labels);
-    } else {
-      ++unknown;
-      if (v.tid == getpid()) labels.push_back(Label{"thread", "main", 0, ""});
-      b.add_named("[unknown origin]", {1}, labels);
-    }
+    CountItem item;
+    item.origin = v.tracked ? Origin::kTracked : Origin::kUnknown;
+    item.stack_id = v.tracked ? v.info.stack_id : 0;
+    item.labels.push_back(Label{"state", state_label(v), 0, ""});
+    if (v.wait != nullptr) item.labels.push_back(Label{"wait", v.wait, 0, ""});
+    if (!v.tracked && v.tid == getpid()) item.labels.push_back(Label{"thread", "main", 0, ""});
+    if (v.tracked && v.info.state == kThreadExited) item.note = "state: exited-unjoined";
+    items.push_back(std::move(item));
   }
-  b.add_comment("leakscope threads: " + std::to_string(threads.size()) + " (" +
-                std::to_string(unknown) + " of unknown origin); table capacity " +
-                std::to_string(table.capacity()) +
-                ", threads not booked for lack of room: " + std::to_string(table.overflow()));
-  return encode_profile_bytes(b.finish());
+  return items;
 }
 
-std::string text_counts(const std::vector<TaskView>& threads) {
-  std::map<std::pair<uint32_t, int>, int64_t> counts;  // (stack id, kind) -> threads
-  for (const auto& v : threads) {
-    int kind = !v.tracked ? 0 : v.info.state == kThreadExited ? 2 : 1;
-    ++counts[{v.tracked ? v.info.stack_id : 0, kind}];
-  }
-  std::vector<std::pair<int64_t, std::pair<uint32_t, int>>> order;
-  for (const auto& [key, n] : counts) order.push_back({n, key});
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::string out = "threads profile: total " + std::to_string(threads.size()) + "\n";
-  uintptr_t pcs[kMaxFrames];
-  for (const auto& [n, key] : order) {
-    int depth = key.first ? stack_pcs(key.first, pcs, kMaxFrames) : 0;
-    out += std::to_string(n) + " @ ";
-    if (depth == 0) {
-      out += key.second == 0 ? "[unknown origin]\n\n" : "[leakscope: overflow]\n\n";
-      continue;
-    }
-    append_pcs_hex(out, pcs, depth);
-    out += "\n";
-    if (key.second == 2) out += "# state: exited-unjoined\n";
-    append_stack_text(out, pcs, depth, "#\t");
-    out += "\n";
-  }
-  return out;
+std::string profile_body(const std::vector<TaskView>& threads, const ThreadTable& table) {
+  int64_t unknown = 0;
+  for (const auto& v : threads) unknown += v.tracked ? 0 : 1;
+  return count_profile_bytes(
+      "threads", count_items(threads),
+      "leakscope threads: " + std::to_string(threads.size()) + " (" + std::to_string(unknown) +
+          " of unknown origin); table capacity " + std::to_string(table.capacity()) +
+          ", threads not booked for lack of room: " + std::to_string(table.overflow()));
 }
 
 int64_t monotonic_ms() {
@@ -305,12 +278,9 @@ TrackerFigures threads_figures() {
       ++running;
     }
   }
-  f.on = true;
+  table_figures(table, thread_table_bytes(), f);
   f.live = {{"running", running}, {"exited_unjoined", unjoined}};
   f.entries = running + unjoined + agent;
-  f.capacity = table.capacity();
-  f.overflow = table.overflow();
-  f.table_bytes = thread_table_bytes();
   return f;
 }
 
@@ -320,17 +290,13 @@ void serve_threads(const HttpRequest& req, HttpResponse& res) {
   ReentryGuard guard;
   ThreadTable& table = thread_table();
   std::vector<TaskView> threads = scan_threads(table);
-  std::string debug = req.param("debug", "0");
-  if (debug == "1" || debug == "2") {
-    res.content_type = "text/plain; charset=utf-8";
+  auto text = [&](int debug) {
+    if (debug == 1) return count_text("threads", count_items(threads));
     int timeout_ms = std::atoi(req.param("timeout_ms", "100").c_str());
     if (timeout_ms <= 0 || timeout_ms > 2000) timeout_ms = 100;
-    res.body = debug == "1" ? text_counts(threads) : text_each(threads, timeout_ms);
-    return;
-  }
-  res.content_type = "application/octet-stream";
-  res.headers.push_back({"Content-Disposition", "attachment; filename=\"threads\""});
-  res.body = profile_body(threads, table);
+    return text_each(threads, timeout_ms);
+  };
+  serve_tracker_page(req, res, "threads", text, [&] { return profile_body(threads, table); });
 }
 
 }  // namespace
