@@ -128,6 +128,13 @@ inline bool needs_mode(int flags) {
 }
 bool mode_has_e(const char* mode) { return mode != nullptr && std::strchr(mode, 'e') != nullptr; }
 
+// fopen and fopen64: a FILE* over a new descriptor ('e' in the mode: close-on-exec).
+void note_fopened(FILE* f, const char* mode, uintptr_t ret, uintptr_t cfa) {
+  int fd = fileno(f);
+  uint8_t flags = kFdStdio | (mode_has_e(mode) ? kFdCloexec : 0);
+  if (fd >= 0) note_created(fd, FdKind::kFile, flags, ret, cfa);
+}
+
 }  // namespace
 
 FdTable& fd_table() { return g_table; }
@@ -390,21 +397,13 @@ LEAKSCOPE_FD_EXPORT int memfd_create(const char* name, unsigned int flags) {
 
 LEAKSCOPE_FD_EXPORT FILE* fopen(const char* path, const char* mode) {
   FILE* f = LEAKSCOPE_REAL(fopen, nullptr, path, mode);
-  if (f != nullptr) {
-    int fd = fileno(f);
-    uint8_t flags = kFdStdio | (leakscope::agent::mode_has_e(mode) ? kFdCloexec : 0);
-    LEAKSCOPE_NOTE(fd, FdKind::kFile, flags);
-  }
+  if (f != nullptr) leakscope::agent::note_fopened(f, mode, LEAKSCOPE_SITE);
   return f;
 }
 
 LEAKSCOPE_FD_EXPORT FILE* fopen64(const char* path, const char* mode) {
   FILE* f = LEAKSCOPE_REAL(fopen64, nullptr, path, mode);
-  if (f != nullptr) {
-    int fd = fileno(f);
-    uint8_t flags = kFdStdio | (leakscope::agent::mode_has_e(mode) ? kFdCloexec : 0);
-    LEAKSCOPE_NOTE(fd, FdKind::kFile, flags);
-  }
+  if (f != nullptr) leakscope::agent::note_fopened(f, mode, LEAKSCOPE_SITE);
   return f;
 }
 

@@ -40,14 +40,9 @@ std::optional<pid_t> as_pid(const std::string& s) {
   return pid;
 }
 
-// Agent or Go: the agent serves /debug/pprof/fds, Go's net/http/pprof does not.
 Result<Source> probe(const Url& url) {
   Scraper s(url);
-  if (s.answers("/debug/pprof/fds")) return Source::kAgent;
-  if (s.answers("/debug/pprof/goroutine")) return Source::kPprof;
-  if (int status = s.status("/debug/pprof/"); status != 0 && status != 200)
-    return make_error(not_pprof_message(url, status));
-  return make_error("no pprof debug server answers at " + url.text() + "/debug/pprof/");
+  return probe_source(s);
 }
 
 // What a watch of `pid` cannot see, said in the report rather than left as a silent gap; empty
