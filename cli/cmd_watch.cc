@@ -88,8 +88,8 @@ int watch_command(WatchOptions& o) {
   ctx.target.source = to_string(so.source);
   ctx.go_runtime = so.source == Source::kPprof;
   if (so.pid > 0) ctx.target.pid = so.pid;
-  if (std::string bad = prepare_context(o.detect, so.pid, ctx); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_context(o.detect, so.pid, ctx); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
   if (so.pid > 0) ctx.blind = unreadable(so.pid);
@@ -104,8 +104,8 @@ int watch_command(WatchOptions& o) {
   so.gc_every = *gc;
   so.progress = stderr_is_tty();
   so.progress_log = !so.progress;
-  if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_metrics(o.detect, so); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
   Session session(so);
