@@ -22,8 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "agent/heap_state.h"
-#include "agent/real_functions.h"
+#include "agent/heap/heap_state.h"
+#include "agent/hooks/real_functions.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::agent {

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/track_fds.h"
+#include "agent/trackers/track_fds.h"
 
 namespace leakscope::agent {
 namespace {

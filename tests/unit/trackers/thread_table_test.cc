@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/track_threads.h"
+#include "agent/trackers/track_threads.h"
 
 namespace leakscope::agent {
 namespace {
