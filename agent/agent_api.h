@@ -154,7 +154,7 @@ LEAKSCOPE_HIDDEN void heap_init();
 LEAKSCOPE_HIDDEN void threads_init();
 LEAKSCOPE_HIDDEN void fds_init();
 
-// ---- figures for /metrics (agent/metrics.cc) -----------------------------------------------
+// ---- figures for /metrics (agent/server/metrics.cc) ----------------------------------------
 // What a tracker tells /metrics, read from its table with atomic loads and cheap syscalls only:
 // no stack, no lock a hook takes, no profile built. `on` is false when the tracker is off
 // (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0).

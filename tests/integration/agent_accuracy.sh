@@ -13,7 +13,7 @@
 #   256 B site:  ~1600 samples, sd 2.5%  -> 10% is  4 sd  (two-sided p ~ 6e-5)
 #   churn alloc_space in round 1: ~2048 samples, sd 2.2% -> 10% is 4.5 sd (p ~ 7e-6)
 # False-failure rate of the whole test: about 1e-4 per run.
-# Blocks of the rate or more are always sampled with weight 1 (agent/sampler.h), so the 1 MiB
+# Blocks of the rate or more are always sampled with weight 1 (agent/heap/sampler.h), so the 1 MiB
 # site is exact in every round at the default rate too (Go's rule alone would give 5.8-9.2 MiB).
 set -euo pipefail
 BUILD=${LEAKSCOPE_BUILD:?set by ctest}

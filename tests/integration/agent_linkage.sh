@@ -20,7 +20,7 @@ exported=$(nm -D --defined-only "$LIB" | awk '{print $3}')
 bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da)[A-Za-z0-9_]*|_Unwind_Find_FDE)$' || true)
 [[ -z $bad ]] || fail "exports beyond the hooks: $bad"
 # libgcc_s calls its own _Unwind_Find_FDE through its PLT; the agent's must be the one it gets
-# (agent/unwind_hooks.cc: no unwinding while libgcc holds its object_mutex).
+# (agent/stacks/unwind_hooks.cc: no unwinding while libgcc holds its object_mutex).
 libgcc_so=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
 if [[ -n $libgcc_so ]] && command -v objdump >/dev/null; then
   plt=$(objdump -d "$libgcc_so" | grep -c 'Find_FDE@plt' || true)

@@ -1,4 +1,5 @@
-// The descriptor table and the /proc parsing helpers of the fd tracker (agent/track_fds.h).
+// The descriptor table and the /proc parsing helpers of the fd tracker
+// (agent/trackers/track_fds.h).
 #include <gtest/gtest.h>
 
 #include <memory>
