@@ -148,6 +148,10 @@ LEAKSCOPE_HIDDEN void register_route(const char* path, const char* description,
 LEAKSCOPE_HIDDEN void agent_log(const char* message);
 
 // ---- subsystems ----------------------------------------------------------------------------
+// An on/off environment variable: 1, true, yes, on / 0, false, no, off; unset or anything else
+// is `fallback` (config.cc). The one rule for every LEAKSCOPE_ switch.
+LEAKSCOPE_HIDDEN bool env_switch(const char* name, bool fallback);
+
 // Each tracker's init, called once by the agent's constructor in this order, after the real
 // functions are resolved and before the server starts. They register their routes.
 LEAKSCOPE_HIDDEN void heap_init();

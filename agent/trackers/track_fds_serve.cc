@@ -275,17 +275,11 @@ void serve_fds(const HttpRequest& req, HttpResponse& res) {
       [&] { return profile_body(fds, table); });
 }
 
-bool env_off(const char* name) {
-  const char* v = getenv(name);
-  return v != nullptr &&
-         (std::strcmp(v, "0") == 0 || std::strcmp(v, "false") == 0 || std::strcmp(v, "off") == 0);
-}
-
 }  // namespace
 
 void fds_init() {
-  if (env_off("LEAKSCOPE_FDS")) return;
-  if (env_off("LEAKSCOPE_FD_STACK_CACHE")) set_site_cache_enabled(false);
+  if (!env_switch("LEAKSCOPE_FDS", true)) return;
+  if (!env_switch("LEAKSCOPE_FD_STACK_CACHE", true)) set_site_cache_enabled(false);
   register_route("/debug/pprof/fds",
                  "Open file descriptors, grouped by the stack that created them (fds/count)",
                  serve_fds);

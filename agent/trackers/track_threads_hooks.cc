@@ -90,8 +90,7 @@ bool threads_tracking() { return g_threads_on.load(std::memory_order_acquire); }
 int64_t thread_table_bytes() { return static_cast<int64_t>(sizeof(g_slots)); }
 
 void threads_init() {
-  const char* v = getenv("LEAKSCOPE_THREADS");
-  if (v != nullptr && (v[0] == '0' || v[0] == 'f' || (v[0] == 'o' && v[1] == 'f'))) return;
+  if (!env_switch("LEAKSCOPE_THREADS", true)) return;
   real();
   if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) {
     agent_log("cannot create a pthread key; threads are not tracked");
