@@ -13,6 +13,9 @@
 //    (real_functions.h);
 //  - lazy (descriptors, threads): LazyHookGroup resolves on the first call through it and
 //    publishes what it found, logging the required entries that are missing.
+// libgcc's frame-registry functions (stacks/unwind_hooks.cc) have no public prototypes, so their
+// table holds untyped pointers, but they are found the same way: next_symbol(), with their
+// symbol version.
 #pragma once
 
 #include <atomic>
@@ -41,6 +44,10 @@ struct HookEntry {
     /* Entry by entry, with release stores: another thread may be calling through it. */ \
     void publish(void* const* found) { LIST(LEAKSCOPE_HOOK_PUBLISH) }                    \
   }
+
+// The next definition of `name` in lookup order, dlsym(RTLD_NEXT); of symbol version `version`
+// first when one is given. Null when there is none. Call with a ReentryGuard (dlsym allocates).
+LEAKSCOPE_HIDDEN void* next_symbol(const char* name, const char* version = nullptr);
 
 // dlsym(RTLD_NEXT) for each of `n` entries into found[0..n); logs each missing required entry
 // (naming `group`). Returns whether every required entry was found.

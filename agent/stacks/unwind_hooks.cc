@@ -46,6 +46,7 @@
 #include <atomic>
 
 #include "agent/agent_internal.h"
+#include "agent/hooks/hook_table.h"
 
 namespace leakscope::agent {
 
@@ -63,10 +64,7 @@ constinit thread_local int t_capture __attribute__((tls_model("initial-exec"))) 
 // The interrupted code's heap countdown, while the capture handler forces it below zero.
 constinit thread_local int64_t t_saved_countdown __attribute__((tls_model("initial-exec"))) = 0;
 
-void* resolve(const char* name) {
-  void* p = dlvsym(RTLD_NEXT, name, "GCC_3.0");
-  return p != nullptr ? p : dlsym(RTLD_NEXT, name);
-}
+void* resolve(const char* name) { return next_symbol(name, "GCC_3.0"); }
 
 #define LEAKSCOPE_UNWIND_FUNCTIONS(X)  \
   X(_Unwind_Find_FDE)                  \
