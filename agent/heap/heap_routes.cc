@@ -12,8 +12,8 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "agent/profile/elf_symbols.h"
 #include "agent/heap/heap_state.h"
+#include "agent/profile/elf_symbols.h"
 
 namespace leakscope::agent {
 

@@ -33,8 +33,8 @@
 #include <cstring>
 #include <vector>
 
-#include "agent/server/http_request.h"
 #include "agent/own_fds.h"
+#include "agent/server/http_request.h"
 #include "agent/server/server_internal.h"
 
 namespace leakscope::agent {
