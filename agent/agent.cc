@@ -22,9 +22,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "agent/heap_state.h"
-#include "agent/real_functions.h"
-#include "agent/region.h"
+#include "agent/heap/heap_state.h"
+#include "agent/hooks/real_functions.h"
+#include "agent/heap/region.h"
 #include "core/profile/pprof_codec.h"
 
 namespace leakscope::agent {
@@ -32,30 +32,6 @@ namespace leakscope::agent {
 std::atomic<bool> g_sampling{false};
 std::atomic<bool> g_ready{false};
 int64_t g_rate = 524288;
-
-// Weak no-op fallbacks: the thread and descriptor trackers (track_threads.cc, track_fds.cc)
-// replace them when they are built into the library.
-__attribute__((weak)) void threads_init() {}
-__attribute__((weak)) void fds_init() {}
-__attribute__((weak)) void threads_after_fork_child() {}
-__attribute__((weak)) void fds_after_fork_child() {}
-__attribute__((weak)) TrackerFigures threads_figures() { return {}; }
-__attribute__((weak)) TrackerFigures fds_figures() { return {}; }
-__attribute__((weak)) std::string threads_dump_profile() { return ""; }
-__attribute__((weak)) std::string fds_dump_profile() { return ""; }
-// Without the descriptor tracker's cached unwinder: a full unwind every time (the leading
-// frames inside the agent are dropped by capture_stack).
-__attribute__((weak)) uint32_t site_stack_id(uintptr_t, uintptr_t) {
-  int saved = errno;
-  ReentryGuard guard;
-  uintptr_t pcs[kMaxFrames];
-  int n = capture_stack(pcs, kMaxFrames, 0);
-  uint32_t id = intern_stack(pcs, n);
-  errno = saved;
-  return id;
-}
-
-LEAKSCOPE_HIDDEN void stack_capture_init();
 
 namespace {
 
@@ -99,8 +75,7 @@ void fork_child() {
   ReentryGuard guard;
   unwind_fork_child();
   stack_table_fork_child();
-  g_region.fork_child();
-  heap_after_fork_child();
+  g_region.fork_child();  // the books and the live set are lock-free and belong to the child
   server_after_fork_child();
   threads_after_fork_child();
   fds_after_fork_child();
@@ -157,24 +132,6 @@ void init_tables() {
   }
 }
 
-}  // namespace
-
-const Config& config() { return g_config; }
-
-LEAKSCOPE_HIDDEN void init_or_throw();
-
-void agent_ensure_init() {
-  int expected = 0;
-  if (!g_init_state.compare_exchange_strong(expected, 1)) return;
-  ReentryGuard guard;
-  AllocFailureThrows throws;
-  try {
-    init_or_throw();
-  } catch (...) {  // out of memory before main: the agent stays passive, the host starts
-    agent_log("out of memory while starting; the agent stays passive");
-  }
-}
-
 void init_or_throw() {
   region_reserve_once();                  // already done if a bootstrap block was needed
   if (!resolve_real_functions()) return;  // hooks stay pass-through / bootstrap
@@ -203,8 +160,20 @@ void init_or_throw() {
   g_init_state.store(2);
 }
 
-void heap_after_fork_child() {
-  // The books and the live set are lock-free and belong to the child from here on.
+}  // namespace
+
+const Config& config() { return g_config; }
+
+void agent_ensure_init() {
+  int expected = 0;
+  if (!g_init_state.compare_exchange_strong(expected, 1)) return;
+  ReentryGuard guard;
+  AllocFailureThrows throws;
+  try {
+    init_or_throw();
+  } catch (...) {  // out of memory before main: the agent stays passive, the host starts
+    agent_log("out of memory while starting; the agent stays passive");
+  }
 }
 
 }  // namespace leakscope::agent

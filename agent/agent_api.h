@@ -49,7 +49,6 @@ class LEAKSCOPE_HIDDEN AllocFailureThrows {
   AllocFailureThrows(const AllocFailureThrows&) = delete;
   AllocFailureThrows& operator=(const AllocFailureThrows&) = delete;
 };
-LEAKSCOPE_HIDDEN bool alloc_failure_throws();
 
 // ---- stacks --------------------------------------------------------------------------------
 // True while this thread is inside libgcc's FDE lookup or frame registry (unwind_hooks.cc), where
@@ -149,16 +148,20 @@ LEAKSCOPE_HIDDEN void register_route(const char* path, const char* description,
 LEAKSCOPE_HIDDEN void agent_log(const char* message);
 
 // ---- subsystems ----------------------------------------------------------------------------
+// An on/off environment variable: 1, true, yes, on / 0, false, no, off; unset or anything else
+// is `fallback` (config.cc). The one rule for every LEAKSCOPE_ switch.
+LEAKSCOPE_HIDDEN bool env_switch(const char* name, bool fallback);
+
 // Each tracker's init, called once by the agent's constructor in this order, after the real
 // functions are resolved and before the server starts. They register their routes.
 LEAKSCOPE_HIDDEN void heap_init();
 LEAKSCOPE_HIDDEN void threads_init();
 LEAKSCOPE_HIDDEN void fds_init();
 
-// ---- figures for /metrics (agent/metrics.cc) -----------------------------------------------
+// ---- figures for /metrics (agent/server/metrics.cc) ----------------------------------------
 // What a tracker tells /metrics, read from its table with atomic loads and cheap syscalls only:
 // no stack, no lock a hook takes, no profile built. `on` is false when the tracker is off
-// (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0) or not built in (the weak fallbacks in agent.cc).
+// (LEAKSCOPE_THREADS=0, LEAKSCOPE_FDS=0).
 struct TrackerFigures {
   bool on = false;
   std::vector<std::pair<const char*, int64_t>> live;  // by state (threads) or kind (fds)
@@ -175,10 +178,7 @@ LEAKSCOPE_HIDDEN std::string threads_dump_profile();
 LEAKSCOPE_HIDDEN std::string fds_dump_profile();
 
 // Called in the child after fork() (from the agent's pthread_atfork handler): reset locks and
-// per-process state; the child keeps working with its own copy of the tables. The agent
-// provides weak no-op fallbacks for the threads_* and fds_* functions, so the library links
-// whether or not those trackers are built in.
-LEAKSCOPE_HIDDEN void heap_after_fork_child();
+// per-process state; the child keeps working with its own copy of the tables.
 LEAKSCOPE_HIDDEN void threads_after_fork_child();
 LEAKSCOPE_HIDDEN void fds_after_fork_child();
 

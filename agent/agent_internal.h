@@ -110,16 +110,13 @@ LEAKSCOPE_HIDDEN void agent_request_dump();  // async-signal-safe: wake the agen
 LEAKSCOPE_HIDDEN void write_dump_files();    // writes every dump profile into LEAKSCOPE_DUMP_DIR
 LEAKSCOPE_HIDDEN void metrics_init();        // registers /metrics (metrics.cc)
 
-// The heap and mmap profiles (heap.cc, mmap_hooks.cc).
+// The heap and mmap profiles (heap_routes.cc).
 LEAKSCOPE_HIDDEN std::string heap_profile_bytes(bool allocs_default);
 LEAKSCOPE_HIDDEN std::string heap_profile_text();
 LEAKSCOPE_HIDDEN std::string mmap_profile_bytes();
-LEAKSCOPE_HIDDEN void heap_fork_prepare();
-LEAKSCOPE_HIDDEN void heap_fork_parent();
-LEAKSCOPE_HIDDEN void mmap_init();
-LEAKSCOPE_HIDDEN void mmap_fork_prepare();
-LEAKSCOPE_HIDDEN void mmap_fork_parent();
-LEAKSCOPE_HIDDEN void mmap_after_fork_child();
+
+// Warms up the unwinder once at init (stack_capture.cc).
+LEAKSCOPE_HIDDEN void stack_capture_init();
 
 // The frame-registry hooks (unwind_hooks.cc): resolution, and the fork child's view of the gate.
 LEAKSCOPE_HIDDEN void unwind_hooks_init();

@@ -128,12 +128,17 @@ void read_int(const char* name, int64_t* field, int64_t min) {
   *field = v;
 }
 
-bool read_bool(const char* name) {
-  const char* s = getenv(name);
-  return s != nullptr && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0 || strcmp(s, "yes") == 0);
-}
-
 }  // namespace
+
+bool env_switch(const char* name, bool fallback) {
+  const char* s = getenv(name);
+  if (s == nullptr) return fallback;
+  for (const char* on : {"1", "true", "yes", "on"})
+    if (strcmp(s, on) == 0) return true;
+  for (const char* off : {"0", "false", "no", "off"})
+    if (strcmp(s, off) == 0) return false;
+  return fallback;
+}
 
 void load_config(Config& c) {
   read_int("LEAKSCOPE_RATE", &c.rate, 1);
@@ -141,8 +146,8 @@ void load_config(Config& c) {
   read_int("LEAKSCOPE_MAX_MEMORY", &c.max_memory, 1 << 20);
   read_int("LEAKSCOPE_DUMP_INTERVAL", &c.dump_interval_s, 0);
   read_int("LEAKSCOPE_DUMP_KEEP", &c.dump_keep, 0);
-  c.start_dormant = read_bool("LEAKSCOPE_DORMANT");
-  c.inherit = read_bool("LEAKSCOPE_INHERIT");
+  c.start_dormant = env_switch("LEAKSCOPE_DORMANT", false);
+  c.inherit = env_switch("LEAKSCOPE_INHERIT", false);
   c.toggle_signal = parse_signal("LEAKSCOPE_TOGGLE_SIGNAL", getenv("LEAKSCOPE_TOGGLE_SIGNAL"));
   c.dump_signal = parse_signal("LEAKSCOPE_DUMP_SIGNAL", getenv("LEAKSCOPE_DUMP_SIGNAL"));
   copy(c.addr, sizeof(c.addr), getenv("LEAKSCOPE_ADDR"));

@@ -15,6 +15,7 @@
 
 #include "cli/command.h"
 #include "cli/detect_cli.h"
+#include "cli/detect_probe.h"
 #include "cli/fleet_prom.h"
 
 namespace leakscope::cli {
@@ -46,13 +47,12 @@ std::string expand(std::string tmpl, const fleet::InstanceVerdict& v) {
   return tmpl;
 }
 
-// Agent or Go, as `watch` tells them: the agent serves /debug/pprof/fds, net/http/pprof does not.
+// Agent or Go, as `watch` tells them, with shorter timeouts (one suspect of many).
 std::optional<Source> probe(const Url& url) {
   Scraper s(url);
   s.set_timeouts(2, 5);
-  if (s.answers("/debug/pprof/fds")) return Source::kAgent;
-  if (s.answers("/debug/pprof/goroutine")) return Source::kPprof;
-  return std::nullopt;
+  auto source = probe_source(s);
+  return source ? std::optional<Source>(*source) : std::nullopt;
 }
 
 std::string watch_hint(const std::string& url) {

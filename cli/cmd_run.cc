@@ -284,8 +284,8 @@ int run_command(RunOptions& o) {
   if (auto rate = parse_size(o.rate)) ctx.requested_rate = static_cast<double>(*rate);
   SessionOptions so;
   so.source = o.pprof.empty() ? Source::kAgent : Source::kPprof;
-  if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_metrics(o.detect, so); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
   signal(SIGINT, on_interrupt);
@@ -293,8 +293,8 @@ int run_command(RunOptions& o) {
   if (auto go = refuse_go_under_agent(o); !go) return fail(go.error().message);
   if (auto started = start_target(run); !started) return fail(started.error().message);
   ctx.target.pid = run.target.pid();
-  if (std::string bad = prepare_context(o.detect, run.target.pid(), ctx); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_context(o.detect, run.target.pid(), ctx); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
 

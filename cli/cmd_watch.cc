@@ -40,14 +40,9 @@ std::optional<pid_t> as_pid(const std::string& s) {
   return pid;
 }
 
-// Agent or Go: the agent serves /debug/pprof/fds, Go's net/http/pprof does not.
 Result<Source> probe(const Url& url) {
   Scraper s(url);
-  if (s.answers("/debug/pprof/fds")) return Source::kAgent;
-  if (s.answers("/debug/pprof/goroutine")) return Source::kPprof;
-  if (int status = s.status("/debug/pprof/"); status != 0 && status != 200)
-    return make_error(not_pprof_message(url, status));
-  return make_error("no pprof debug server answers at " + url.text() + "/debug/pprof/");
+  return probe_source(s);
 }
 
 // What a watch of `pid` cannot see, said in the report rather than left as a silent gap; empty
@@ -93,8 +88,8 @@ int watch_command(WatchOptions& o) {
   ctx.target.source = to_string(so.source);
   ctx.go_runtime = so.source == Source::kPprof;
   if (so.pid > 0) ctx.target.pid = so.pid;
-  if (std::string bad = prepare_context(o.detect, so.pid, ctx); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_context(o.detect, so.pid, ctx); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
   if (so.pid > 0) ctx.blind = unreadable(so.pid);
@@ -109,8 +104,8 @@ int watch_command(WatchOptions& o) {
   so.gc_every = *gc;
   so.progress = stderr_is_tty();
   so.progress_log = !so.progress;
-  if (std::string bad = prepare_metrics(o.detect, so); !bad.empty()) {
-    fail(bad);
+  if (auto ok = prepare_metrics(o.detect, so); !ok) {
+    fail(ok.error().message);
     return kExitUsage;
   }
   Session session(so);

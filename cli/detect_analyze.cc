@@ -229,7 +229,7 @@ report::Report build_report(const Session& session, const ReportContext& ctx) {
 Result<void> write_report_files(const report::Report& r, const std::string& dir) {
   std::string json = report::to_json(r);
   if (auto ok = write_file(dir + "/report.json", json); !ok) return ok;
-  if (auto ok = write_file(dir + "/report.html", render_html_report(json)); !ok) return ok;
+  if (auto ok = write_file(dir + "/report.html", html::render_html_report(json)); !ok) return ok;
   if (auto ok = write_file(dir + "/growth.folded", report::folded(r.flame.growth)); !ok) return ok;
   return write_file(dir + "/final.folded", report::folded(r.flame.final));
 }

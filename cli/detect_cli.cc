@@ -45,10 +45,11 @@ std::string default_out_dir(const std::string& verb) {
 
 bool stderr_is_tty() { return isatty(STDERR_FILENO) == 1; }
 
-std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx) {
+Result<void> prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx) {
   if (!o.limit.empty()) {
     auto limit = parse_size(o.limit);
-    if (!limit || *limit == 0) return "--limit: '" + o.limit + "' is not a size (e.g. 512M)";
+    if (!limit || *limit == 0)
+      return make_error("--limit: '" + o.limit + "' is not a size (e.g. 512M)");
     ctx.limit_bytes = *limit;
     ctx.limit_source = "flag";
   } else if (pid > 0) {
@@ -59,27 +60,27 @@ std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ct
   }
   if (!o.suppress.empty()) {
     auto s = analysis::read_suppressions(o.suppress);
-    if (!s) return s.error().message;
+    if (!s) return s.error();
     ctx.options.suppressions = std::move(*s);
   }
   for (const std::string& w : o.wrappers)
     if (auto ok = analysis::check_wrapper_pattern(w); !ok)
-      return "--wrapper: " + ok.error().message;
+      return make_error("--wrapper: " + ok.error().message);
   ctx.options.sites.wrappers = o.wrappers;
   for (const std::string& w : ctx.options.suppressions.wrappers)
     ctx.options.sites.wrappers.push_back(w);
-  return "";
+  return {};
 }
 
-std::string prepare_metrics(const DetectOptions& o, SessionOptions& so) {
+Result<void> prepare_metrics(const DetectOptions& o, SessionOptions& so) {
   if (o.metrics.empty()) {
     so.probe_metrics = so.source == Source::kPprof;
-    return "";
+    return {};
   }
   auto url = parse_metrics_url(o.metrics);
-  if (!url) return "--metrics: " + url.error().message;
+  if (!url) return make_error("--metrics: " + url.error().message);
   so.metrics_url = *url;
-  return "";
+  return {};
 }
 
 int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,

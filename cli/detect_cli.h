@@ -8,6 +8,7 @@
 
 #include "cli/detect_analyze.h"
 #include "cli/detect_session.h"
+#include "core/util/result.h"
 
 namespace leakscope::cli {
 
@@ -39,12 +40,12 @@ inline constexpr const char* kMetricsHelp =
     "snapshot: a metric family whose series keep growing is reported";
 
 // Reads --metrics into `so`; with none and a pprof source, asks the session to look for
-// BASE/metrics. Returns a message for a usage error, or empty.
-std::string prepare_metrics(const DetectOptions& o, SessionOptions& so);
+// BASE/metrics. An error is a usage error.
+Result<void> prepare_metrics(const DetectOptions& o, SessionOptions& so);
 
 // Reads --limit/--suppress/--wrapper into `ctx` (the cgroup limit of `pid` when no --limit).
-// Returns a message for a usage error, or empty.
-std::string prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx);
+// An error is a usage error.
+Result<void> prepare_context(const DetectOptions& o, pid_t pid, ReportContext& ctx);
 
 // Analyses the session, writes the files, prints the text report (or JSON) on stdout. Returns
 // kExitLeakFound, kExitOk, or kExitError when `error` is not empty (printed last, after the

@@ -65,4 +65,13 @@ std::string missing_heap(const Session& session) {
          ": heap leaks invisible for most of the run";
 }
 
+Result<Source> probe_source(Scraper& s) {
+  if (s.answers("/debug/pprof/fds")) return Source::kAgent;
+  if (s.answers("/debug/pprof/goroutine")) return Source::kPprof;
+  const Url& url = s.url();
+  if (int status = s.status("/debug/pprof/"); status != 0 && status != 200)
+    return make_error(not_pprof_message(url, status));
+  return make_error("no pprof debug server answers at " + url.text() + "/debug/pprof/");
+}
+
 }  // namespace leakscope::cli

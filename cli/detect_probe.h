@@ -8,11 +8,16 @@
 #include <optional>
 #include <string>
 
+#include "cli/detect_scrape.h"
 #include "cli/detect_session.h"
 #include "cli/detect_url.h"
 #include "core/util/result.h"
 
 namespace leakscope::cli {
+
+// What serves at `scraper`'s URL, as `watch` and `fleet` tell it: the agent serves
+// /debug/pprof/fds, Go's net/http/pprof does not. An error when neither answers.
+Result<Source> probe_source(Scraper& scraper);
 
 // Polled while `run --pprof URL` waits for its target's debug server to answer.
 class PprofProbe {

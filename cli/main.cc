@@ -7,16 +7,6 @@
 
 namespace leakscope::cli {
 
-std::vector<Command>& commands() {
-  static std::vector<Command> all;
-  return all;
-}
-
-int fail(const std::string& message) {
-  std::fprintf(stderr, "leakscope: error: %s\n", message.c_str());
-  return kExitError;
-}
-
 // `leakscope run ./svc -addr x`: the program's own options were read as leakscope's. Says where
 // the `--` goes when a `run` command line has none.
 void hint_double_dash(int argc, char** argv) {

@@ -1,6 +1,6 @@
 // See sites.h: the frame tables of the site rule. The lists below are pprof's allocator
 // drop_frames regex (legacy_profile.go), widened to the calls that create threads and descriptors,
-// allocator internals, and Go's and Rust's standard library. The wrapper half is site_rule.cc.
+// allocator internals, and Go's and Rust's standard library. The wrapper half is SiteRule, below.
 #include "core/analysis/sites.h"
 
 #include <algorithm>

@@ -192,9 +192,9 @@ std::string render_html(const FleetReport& r) {
       svg += buf;
     }
     svg += "</svg>";
-    body += "<section><h2>" + escape_html_text(v.instance) + " <small>job " +
-            escape_html_text(v.job) + "</small></h2><p>" + escape_html_text(v.evidence) + "</p>" +
-            svg + "</section>\n";
+    body += "<section><h2>" + html::escape_html_text(v.instance) + " <small>job " +
+            html::escape_html_text(v.job) + "</small></h2><p>" +
+            html::escape_html_text(v.evidence) + "</p>" + svg + "</section>\n";
   }
   std::string text = render_text(r, 1000);
   return "<!doctype html><html><head><meta charset='utf-8'><title>leakscope fleet</title>"
@@ -202,9 +202,9 @@ std::string render_html(const FleetReport& r) {
          "pre{white-space:pre-wrap}</style></head><body><h1>leakscope fleet</h1>"
          "<p>Red: the instance's memory; grey: up to 12 other instances of its job; dashed: the "
          "limit.</p>" +
-         body + "<h2>Report</h2><pre>" + escape_html_text(text) +
-         "</pre><script type='application/json' id='fleet'>" + escape_json_for_script(to_json(r)) +
-         "</script></body></html>\n";
+         body + "<h2>Report</h2><pre>" + html::escape_html_text(text) +
+         "</pre><script type='application/json' id='fleet'>" +
+         html::escape_json_for_script(to_json(r)) + "</script></body></html>\n";
 }
 
 }  // namespace leakscope::fleet

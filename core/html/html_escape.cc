@@ -1,7 +1,7 @@
 // See html_escape.h for why each character is escaped.
 #include "core/html/html_escape.h"
 
-namespace leakscope {
+namespace leakscope::html {
 
 std::string escape_json_for_script(std::string_view json) {
   std::string out;
@@ -60,4 +60,4 @@ std::string escape_html_text(std::string_view text) {
   return out;
 }
 
-}  // namespace leakscope
+}  // namespace leakscope::html

@@ -14,10 +14,10 @@
 #include <string>
 #include <string_view>
 
-namespace leakscope {
+namespace leakscope::html {
 
 std::string escape_json_for_script(std::string_view json);
 
 std::string escape_html_text(std::string_view text);
 
-}  // namespace leakscope
+}  // namespace leakscope::html

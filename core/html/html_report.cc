@@ -13,7 +13,7 @@
 #include "core/html/html_escape.h"
 #include "core/html/report_assets.h"
 
-namespace leakscope {
+namespace leakscope::html {
 namespace {
 
 struct Headline {
@@ -66,4 +66,4 @@ std::string render_html_report(const std::string& report_json) {
   return page;
 }
 
-}  // namespace leakscope
+}  // namespace leakscope::html

@@ -5,9 +5,9 @@
 
 #include <string>
 
-namespace leakscope {
+namespace leakscope::html {
 
 // Renders the page for a report.json document (schema leakscope.report/v1, docs/report-schema.md).
 std::string render_html_report(const std::string& report_json);
 
-}  // namespace leakscope
+}  // namespace leakscope::html

@@ -1,5 +1,6 @@
 // pprof wire codec: gzip'd (or raw) protobuf <-> Profile. Hand-written, small, no libprotobuf,
-// so the agent can link it. See pprof_codec.cc for the wire details.
+// so the agent can link it. See pprof_decode.cc and pprof_encode.cc for
+// the wire details (docs/pprof-codec.md).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Fuzz target: the agent's HTTP request parser (agent/http_request.cc), which reads bytes from
-// any local client. Besides not crashing, it checks the parser's contract: a kDone request
+// Fuzz target: the agent's HTTP request parser (agent/server/http_request.cc), which reads bytes
+// from any local client. Besides not crashing, it checks the parser's contract: a kDone request
 // consumed no more than it was given, its path starts with '/', and its body fits the limit;
 // feeding the bytes in two pieces never yields kDone early with a different result.
 #include <cstddef>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "agent/http_request.h"
+#include "agent/server/http_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace leakscope::agent;

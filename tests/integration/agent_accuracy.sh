@@ -17,7 +17,7 @@
 #   is 70 sd
 # False-failure rate of the whole test: about 3e-10 per run (it was 1e-4 at 100 rounds, the
 # 256 B site at 4 sd and the churn's first round alone at 4.5 sd).
-# Blocks of the rate or more are always sampled with weight 1 (agent/sampler.h), so the 1 MiB
+# Blocks of the rate or more are always sampled with weight 1 (agent/heap/sampler.h), so the 1 MiB
 # site is exact in every round at the default rate too (Go's rule alone would give 5.8-9.2 MiB).
 set -euo pipefail
 BUILD=${LEAKSCOPE_BUILD:?set by ctest}

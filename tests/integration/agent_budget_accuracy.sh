@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Accuracy with the sample budget engaged (agent/sampler.h): tests/agent/budget_sites.c keeps
+# Accuracy with the sample budget engaged (agent/heap/sampler.h): tests/agent/budget_sites.c keeps
 # 64 MiB live in 256..1792-byte blocks while churning 16 small blocks per kept one, at
 # LEAKSCOPE_RATE=4096 with a budget of 100,000 samples per CPU second, so the thread's heap rate is
 # raised (by 2^k, k printed) while both sites allocate. Checks:

@@ -20,8 +20,8 @@ exported=$(nm -D --defined-only "$LIB" | awk '{print $3}')
 bad=$(echo "$exported" | grep -vE '^([a-z][a-z0-9_]*|__[a-z0-9_]+|_Z(nw|na|dl|da)[A-Za-z0-9_]*|_Unwind_Find_FDE)$' || true)
 [[ -z $bad ]] || fail "exports beyond the hooks: $bad"
 # libgcc_s calls its own _Unwind_Find_FDE through its PLT; the agent's must be the one it gets
-# (agent/unwind_hooks.cc: no unwinding while libgcc holds its object_mutex).
-libgcc_so=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+# (agent/stacks/unwind_hooks.cc: no unwinding while libgcc holds its object_mutex).
+libgcc_so=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !seen++ {print $NF}')
 if [[ -n $libgcc_so ]] && command -v objdump >/dev/null; then
   plt=$(objdump -d "$libgcc_so" | grep -c 'Find_FDE@plt' || true)
   ((plt > 0)) || fail "libgcc_s no longer calls _Unwind_Find_FDE through its PLT: the agent cannot see its lookups"
@@ -34,7 +34,7 @@ for sym in _Unwind_Find_FDE __register_frame __register_frame_info __deregister_
 done
 if grep -q '^_ZNSt' <<<"$exported"; then fail "libstdc++ symbols leak out"; fi
 
-libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !seen++ {print $NF}')
 # (the symbol lists go through variables: grep -q closing a pipe early fails under pipefail)
 libgcc_syms=$(nm -D "$libgcc")
 agent_syms=$(nm -D "$LIB")

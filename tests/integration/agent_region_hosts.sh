@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sampled blocks live in the agent's sample region (agent/region.h); every entry point that can
+# Sampled blocks live in the agent's sample region (agent/heap/region.h); every entry point that can
 # receive one must handle it. tests/agent/region_host.cc hands them to malloc_usable_size,
 # realloc, reallocarray, calloc, the aligned allocators, sized/aligned/nothrow deletes, another
 # thread, a forked child and (on jemalloc) jemalloc's sdallocx/dallocx/sallocx/rallocx/xallocx, (on

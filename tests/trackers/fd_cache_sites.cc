@@ -1,6 +1,6 @@
-// Ground truth for the descriptor hooks' stack cache (agent/track_fds_stack.cc): one open() call
-// site reached from two callers whose frames are laid out identically, so the hook sees the same
-// return address and the same stack pointer from both. Only the return address one frame up
+// Ground truth for the descriptor hooks' stack cache (agent/stacks/track_fds_stack.cc): one open()
+// call site reached from two callers whose frames are laid out identically, so the hook sees the
+// same return address and the same stack pointer from both. Only the return address one frame up
 // differs; the cache must tell the two apart on every call.
 //
 //   fd_cache_sites STATUS_FILE N

@@ -1,9 +1,9 @@
-// The blocked-thread unwinder (agent/cfi_unwind.cc, agent/track_threads_blocked.cc) on this very
+// The blocked-thread unwinder (agent/stacks/cfi_unwind.cc, agent/trackers/track_threads_blocked.cc) on this very
 // process: a thread parked in nanosleep inside a known call chain is read from outside, and the
 // stack must name the chain, in order, down to the thread's start. Built -O2 like users' code
 // (no frame pointers needed: the walk follows .eh_frame), linked -rdynamic so that dladdr1 gives
 // each function's address range.
-#include "agent/cfi_unwind.h"
+#include "agent/stacks/cfi_unwind.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "agent/track_threads_blocked.h"
+#include "agent/trackers/track_threads_blocked.h"
 #include "gtest/gtest.h"
 
 using leakscope::agent::blocked_thread_stack;

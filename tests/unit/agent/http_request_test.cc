@@ -1,5 +1,5 @@
 // The debug server's request parser: complete, partial, malformed and oversized requests.
-#include "agent/http_request.h"
+#include "agent/server/http_request.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // 0.0.4 format says (a HELP and a TYPE line per family, then samples named after the family),
 // label values and help text are escaped, and the body ends with a newline. The real parser
 // (promtool, a Prometheus server) reads the agent's body in tests/integration/agent_metrics*.sh.
-#include "agent/metrics_text.h"
+#include "agent/server/metrics_text.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// The sample region's allocator (agent/region.h): size classes, alignment, headers, reuse of
+// The sample region's allocator (agent/heap/region.h): size classes, alignment, headers, reuse of
 // freed chunks and page runs, large blocks given back to the kernel, zeroing, threads, fork, and
 // a reservation the kernel refuses.
-#include "agent/region.h"
+#include "agent/heap/region.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>

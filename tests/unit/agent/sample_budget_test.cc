@@ -1,8 +1,8 @@
-// The sample budget's decision (agent/sample_budget.cc): how a thread's heap rate moves with the
+// The sample budget's decision (agent/heap/sample_budget.cc): how a thread's heap rate moves with the
 // samples per CPU second of a window of kBudgetWindow samples.
 #include <gtest/gtest.h>
 
-#include "agent/sampler.h"
+#include "agent/heap/sampler.h"
 
 namespace leakscope::agent {
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "agent/agent_internal.h"
-#include "agent/fast_math.h"
-#include "agent/live_set.h"
+#include "agent/heap/fast_math.h"
+#include "agent/heap/live_set.h"
 
 namespace leakscope::agent {
 

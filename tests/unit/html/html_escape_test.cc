@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace leakscope {
+namespace leakscope::html {
 namespace {
 
 TEST(EscapeJsonForScript, NoAngleBracketOrAmpersandSurvives) {
@@ -47,4 +47,4 @@ TEST(EscapeHtmlText, EscapesMarkup) {
 }
 
 }  // namespace
-}  // namespace leakscope
+}  // namespace leakscope::html

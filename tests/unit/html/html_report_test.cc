@@ -12,7 +12,7 @@
 
 #include "core/html/report_assets.h"
 
-namespace leakscope {
+namespace leakscope::html {
 namespace {
 
 const char kOpen[] = "<script type=\"application/json\" id=\"leakscope-report\">";
@@ -104,4 +104,4 @@ TEST(RenderHtmlReport, StillWritesAPageForUnreadableJson) {
 }
 
 }  // namespace
-}  // namespace leakscope
+}  // namespace leakscope::html

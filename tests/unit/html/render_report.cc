@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   }
   std::ostringstream json;
   json << in.rdbuf();
-  const std::string page = leakscope::render_html_report(json.str());
+  const std::string page = leakscope::html::render_html_report(json.str());
   std::ofstream out(argv[2], std::ios::binary | std::ios::trunc);
   out << page;
   out.close();

@@ -1,11 +1,12 @@
-// The descriptor table and the /proc parsing helpers of the fd tracker (agent/track_fds.h).
+// The descriptor table and the /proc parsing helpers of the fd tracker
+// (agent/trackers/track_fds.h).
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "agent/track_fds.h"
+#include "agent/trackers/track_fds.h"
 
 namespace leakscope::agent {
 namespace {

@@ -1,4 +1,4 @@
-// The thread table's lifecycle (agent/track_threads.h): every order in which exit, join,
+// The thread table's lifecycle (agent/trackers/track_threads.h): every order in which exit, join,
 // detach and the creator's publish may happen frees the slot exactly once.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/track_threads.h"
+#include "agent/trackers/track_threads.h"
 
 namespace leakscope::agent {
 namespace {
