@@ -114,7 +114,7 @@ void* SampleRegion::allocate(size_t size, size_t alignment, bool zero) {
       break;
     }
   }
-  if (p == nullptr && need > class_bytes(kClasses - 1)) p = allocate_large(size, alignment);
+  if (p == nullptr && need > class_bytes(kClasses - 1)) p = allocate_large(size, alignment, zero);
   if (p != nullptr) live_.fetch_add(1, std::memory_order_relaxed);
   return p;
 }
@@ -147,8 +147,9 @@ void* SampleRegion::allocate_small(int c, size_t size, size_t alignment, bool ze
   return p;
 }
 
-void* SampleRegion::allocate_large(size_t size, size_t alignment) {
+void* SampleRegion::allocate_large(size_t size, size_t alignment, bool zero) {
   uint64_t pages = align_up(size + overhead(alignment), kPage) / kPage;
+  if (void* p = reuse_retained(size, alignment, pages, zero)) return p;
   int64_t start = take_pages(pages);
   if (start < 0) return nullptr;
   uintptr_t chunk = large_base_ + static_cast<uintptr_t>(start) * kPage;
@@ -161,6 +162,52 @@ void* SampleRegion::allocate_large(size_t size, size_t alignment) {
   }
   committed_.fetch_add(static_cast<int64_t>(used * kPage), std::memory_order_relaxed);
   return place(chunk, size, alignment);  // fresh pages: already zero
+}
+
+// The smallest retained run of `pages` to twice that; its unused tail stays retained (or goes
+// back when no slot is free). None fits: every retained run goes back, and the caller maps.
+void* SampleRegion::reuse_retained(size_t size, size_t alignment, uint64_t pages, bool zero) {
+  Retained back[kRetainSlots + 1];
+  int n_back = 0;
+  uintptr_t chunk = 0;
+  {
+    SpinLockHolder hold(large_lock_);
+    if (retained_count_ == 0) return nullptr;
+    int best = -1;
+    for (int i = 0; i < retained_count_; ++i) {
+      const Retained& r = retained_[i];
+      if (r.pages >= pages && r.pages <= 2 * pages &&
+          (best < 0 || r.pages < retained_[best].pages)) {
+        best = i;
+      }
+    }
+    if (best < 0) {
+      for (int i = 0; i < retained_count_; ++i) back[n_back++] = retained_[i];
+      retained_count_ = 0;
+      retained_bytes_ = 0;
+    } else {
+      Retained r = retained_[best];
+      retained_[best] = retained_[--retained_count_];
+      retained_bytes_ -= r.pages * kPage;
+      chunk = r.chunk;
+      uintptr_t user = align_up(chunk + kHeader, alignment > kHeader ? alignment : kHeader);
+      uint64_t used = align_up(user - chunk + size, kPage) / kPage;
+      if (used < r.pages) {
+        Retained tail{chunk + used * kPage, r.pages - used};
+        if (retained_count_ < kRetainSlots) {
+          retained_[retained_count_++] = tail;
+          retained_bytes_ += tail.pages * kPage;
+        } else {
+          back[n_back++] = tail;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < n_back; ++i) release_run(back[i].chunk, back[i].pages * kPage);
+  if (chunk == 0) return nullptr;
+  void* p = place(chunk, size, alignment);
+  if (zero) memset(p, 0, size);  // used before: not zero
+  return p;
 }
 
 void SampleRegion::deallocate(void* p) {
@@ -179,6 +226,18 @@ void SampleRegion::deallocate(void* p) {
 }
 
 void SampleRegion::deallocate_large(uintptr_t chunk, size_t bytes) {
+  if (bytes <= kRetainRun) {
+    SpinLockHolder hold(large_lock_);
+    if (retained_count_ < kRetainSlots && retained_bytes_ + bytes <= kRetainBytes) {
+      retained_[retained_count_++] = {chunk, bytes / kPage};
+      retained_bytes_ += bytes;
+      return;
+    }
+  }
+  release_run(chunk, bytes);
+}
+
+void SampleRegion::release_run(uintptr_t chunk, size_t bytes) {
   // Remapped before the run is reusable: another thread may take it the moment it is listed.
   if (!make_inaccessible(chunk, bytes)) {
     lost_runs_.fetch_add(1, std::memory_order_relaxed);  // keep the pages out of reuse
