@@ -112,13 +112,29 @@ void* sampled_heap_alloc(size_t size, size_t alignment, bool zero, uintptr_t ret
   return p;
 }
 
+namespace {
+
+void unbook_region_block(const BlockHeader& h) {
+  if (h.stack_id == kUnbooked) return;
+  int64_t rate = rate_of_shift(h.rate_shift);
+  add_free(site(BookKind::kHeap, h.stack_id), h.size, weight_fp(h.size, rate), rate);
+}
+
+}  // namespace
+
 void free_region_block(void* p) {
-  const BlockHeader* h = SampleRegion::header(p);
-  if (h->stack_id != kUnbooked) {
-    int64_t rate = rate_of_shift(h->rate_shift);
-    add_free(site(BookKind::kHeap, h->stack_id), h->size, weight_fp(h->size, rate), rate);
-  }
+  unbook_region_block(*SampleRegion::header(p));
   g_region.deallocate(p);
+}
+
+void* resize_region_block(void* p, size_t size, uintptr_t ret, uintptr_t cfa) {
+  BlockHeader old = *SampleRegion::header(p);
+  void* q = g_region.resize_large(p, size);
+  if (q == nullptr) return nullptr;
+  unbook_region_block(old);
+  SampleRegion::header(q)->stack_id = kUnbooked;  // until record_sampled books it
+  record_sampled(BookKind::kHeap, q, static_cast<int64_t>(size), ret, cfa);
+  return q;
 }
 
 void record_partial_free(uint32_t stack_id, BookKind kind, int64_t size, int64_t remaining,

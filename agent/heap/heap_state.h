@@ -66,6 +66,10 @@ LEAKSCOPE_HIDDEN void free_ours(void* p);
 
 // Books the free of a region block (g_region.contains(p)) and gives it back to the region.
 LEAKSCOPE_HIDDEN void free_region_block(void* p);
+// realloc of a region block to a size that is sampled too: the region resizes it in place or
+// moves its pages (SampleRegion::resize_large, no copy), its old sample is unbooked and the new
+// one booked. nullptr when the region cannot (a small block or size): the caller copies.
+LEAKSCOPE_HIDDEN void* resize_region_block(void* p, size_t size, uintptr_t ret, uintptr_t cfa);
 
 // Shrinks a tracked allocation sampled at `size` with `remaining` bytes live (munmap of part of
 // a mapping): `gone` bytes of it vanish; the object goes with the last byte.

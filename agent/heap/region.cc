@@ -225,6 +225,82 @@ void SampleRegion::deallocate(void* p) {
   sc.free_list = reinterpret_cast<void*>(chunk);
 }
 
+void* SampleRegion::resize_large(void* p, size_t size) {
+  BlockHeader* h = header(p);
+  uintptr_t chunk = reinterpret_cast<uintptr_t>(p) - h->offset;
+  if (((chunk - base_) >> area_shift_) <= static_cast<size_t>(kClasses) ||
+      size + overhead(16) <= class_bytes(kClasses - 1) || size > size_ / 2) {
+    return nullptr;
+  }
+  uint64_t start = (chunk - large_base_) / kPage;
+  uint64_t old_used = align_up(h->offset + static_cast<size_t>(h->size), kPage) / kPage;
+  uint64_t new_used = align_up(h->offset + size, kPage) / kPage;
+  if (new_used <= old_used) {  // shrinks within its pages
+    h->size = static_cast<int64_t>(size);
+    if (new_used < old_used) release_run(chunk + new_used * kPage, (old_used - new_used) * kPage);
+    return p;
+  }
+  uint64_t extra = new_used - old_used;
+  if (take_pages_at(start + old_used, extra)) {  // the pages after it are free: grows in place
+    if (!make_accessible(chunk + old_used * kPage, extra * kPage)) {
+      give_pages(start + old_used, extra);
+      return nullptr;
+    }
+    committed_.fetch_add(static_cast<int64_t>(extra * kPage), std::memory_order_relaxed);
+    h->size = static_cast<int64_t>(size);
+    return p;
+  }
+  // Moves: the new run's tail made accessible first, then the block's pages moved onto its head
+  // (the page tables move, not the bytes); the old run is reserved again and freed. Pages after
+  // the new run stay free, so the next growth is usually in place.
+  int64_t to = take_pages(new_used);
+  if (to < 0) return nullptr;
+  uintptr_t dest = large_base_ + static_cast<uintptr_t>(to) * kPage;
+  if (!make_accessible(dest + old_used * kPage, extra * kPage)) {
+    give_pages(static_cast<uint64_t>(to), new_used);
+    return nullptr;
+  }
+  long moved = syscall(SYS_mremap, chunk, old_used * kPage, old_used * kPage,
+                       MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+  if (moved != static_cast<long>(dest)) {
+    release_run(dest, new_used * kPage);  // nothing moved: the new run goes back whole
+    committed_.fetch_add(static_cast<int64_t>(new_used * kPage), std::memory_order_relaxed);
+    return nullptr;
+  }
+  committed_.fetch_add(static_cast<int64_t>(extra * kPage), std::memory_order_relaxed);
+  if (raw_map(reinterpret_cast<void*>(chunk), old_used * kPage, PROT_NONE, MAP_FIXED) == nullptr) {
+    lost_runs_.fetch_add(1, std::memory_order_relaxed);  // a hole: never handed out again
+  } else {
+    set_dump(chunk, old_used * kPage, false);
+    give_pages(start, old_used);
+  }
+  void* q = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) - chunk + dest);
+  header(q)->size = static_cast<int64_t>(size);
+  return q;
+}
+
+bool SampleRegion::take_pages_at(uint64_t start, uint64_t pages) {
+  SpinLockHolder hold(large_lock_);
+  if (start == frontier_) {
+    if (pages > large_pages_ - frontier_) return false;
+    frontier_ += pages;
+    return true;
+  }
+  for (int64_t i = 0; i < run_count_; ++i) {
+    Run& r = runs_[i];
+    if (r.start != start) continue;
+    if (r.pages < pages) return false;
+    r.start += pages;
+    r.pages -= pages;
+    if (r.pages == 0) {
+      memmove(&runs_[i], &runs_[i + 1], sizeof(Run) * static_cast<size_t>(run_count_ - i - 1));
+      --run_count_;
+    }
+    return true;
+  }
+  return false;
+}
+
 void SampleRegion::deallocate_large(uintptr_t chunk, size_t bytes) {
   if (bytes <= kRetainRun) {
     SpinLockHolder hold(large_lock_);

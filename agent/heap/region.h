@@ -81,6 +81,11 @@ class LEAKSCOPE_HIDDEN SampleRegion {
   void* allocate(size_t size, size_t alignment, bool zero);
   // Gives a block back (p must satisfy contains()).
   void deallocate(void* p);
+  // A large block (p must satisfy contains()) resized to `size` bytes, still large: in place
+  // when it shrinks or the pages after it are free, else its pages moved to a new run with
+  // mremap (no copy). Its header keeps its books but for the size. nullptr when it cannot (a
+  // small block or size, the region full): the caller copies.
+  void* resize_large(void* p, size_t size);
   static BlockHeader* header(void* p) { return static_cast<BlockHeader*>(p) - 1; }
 
   int64_t live_blocks() const { return live_.load(std::memory_order_relaxed); }
@@ -110,8 +115,9 @@ class LEAKSCOPE_HIDDEN SampleRegion {
   void* allocate_large(size_t size, size_t alignment, bool zero);
   void* reuse_retained(size_t size, size_t alignment, uint64_t pages, bool zero);
   void deallocate_large(uintptr_t chunk, size_t bytes);
-  void release_run(uintptr_t chunk, size_t bytes);  // back to PROT_NONE, then reusable
-  int64_t take_pages(uint64_t pages);  // page index, or -1
+  void release_run(uintptr_t chunk, size_t bytes);     // back to PROT_NONE, then reusable
+  int64_t take_pages(uint64_t pages);                  // page index, or -1
+  bool take_pages_at(uint64_t start, uint64_t pages);  // exactly those pages, if free
   void give_pages(uint64_t start, uint64_t pages);
 
   uintptr_t base_ = 0;

@@ -18,8 +18,8 @@
 #include <cstring>
 
 #include "agent/heap/heap_state.h"
-#include "agent/hooks/real_functions.h"
 #include "agent/heap/region.h"
+#include "agent/hooks/real_functions.h"
 
 using namespace leakscope::agent;
 
@@ -143,6 +143,11 @@ __attribute__((noinline)) void* realloc_slow(void* p, size_t size, bool expired,
   }
   bool sampled = expired ? countdown_expired(t_state.heap_countdown, static_cast<int64_t>(size))
                          : should_sample_heap(size);
+  // A growing buffer (a sampled region block realloc'd by steps, as a reader appends) grows in
+  // place or moves by its pages; copying it at every step would make the loop quadratic.
+  if (sampled && p != nullptr && g_region.contains(p)) {
+    if (void* q = resize_region_block(p, size, ret, cfa)) return q;
+  }
   int64_t ours = p != nullptr ? our_size(p) : -1;
   bool moves = ours >= 0 || (sampled && g_real.malloc_usable_size != nullptr);
   if (p != nullptr && !moves) {

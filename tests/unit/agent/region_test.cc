@@ -206,6 +206,39 @@ TEST(SampleRegion, FreedLargeBlocksAreKeptForReuseWithinABound) {
   EXPECT_EQ(r.lost_runs(), 0);
 }
 
+// A buffer grown by realloc steps keeps its bytes and mostly its address (the pages after it
+// are free), moves by its pages when they are not, and shrinks in place.
+TEST(SampleRegion, LargeBlocksResizeWithoutCopying) {
+  auto owner = fresh_region();
+  SampleRegion& r = *owner;
+  constexpr size_t kStep = 64 << 10;
+  char* p = static_cast<char*>(r.allocate(kStep, 16, false));
+  ASSERT_NE(p, nullptr);
+  memset(p, 1, kStep);
+  char* first = p;
+  for (size_t n = 2 * kStep; n <= (16u << 20); n += kStep) {
+    p = static_cast<char*>(r.resize_large(p, n));
+    ASSERT_NE(p, nullptr) << n;
+    EXPECT_EQ(p, first) << n;  // at the frontier: always in place
+    memset(p + n - kStep, static_cast<int>(n / kStep), kStep);
+  }
+  EXPECT_EQ(SampleRegion::header(p)->size, int64_t{16} << 20);
+  void* neighbour = r.allocate(kStep, 16, false);  // now the pages after it are taken
+  char* moved = static_cast<char*>(r.resize_large(p, (16u << 20) + kStep));
+  ASSERT_NE(moved, nullptr);
+  EXPECT_NE(moved, p);
+  for (size_t n = kStep; n <= (16u << 20); n += kStep) {
+    ASSERT_EQ(moved[n - 1], static_cast<char>(n == kStep ? 1 : n / kStep)) << n;
+  }
+  char* shrunk = static_cast<char*>(r.resize_large(moved, 100000));
+  EXPECT_EQ(shrunk, moved);
+  EXPECT_EQ(shrunk[99999], static_cast<char>(2));
+  EXPECT_EQ(r.resize_large(shrunk, 100), nullptr);  // small: the caller copies
+  r.deallocate(shrunk);
+  r.deallocate(neighbour);
+  EXPECT_EQ(r.lost_runs(), 0);
+}
+
 TEST(SampleRegion, AGibibyteBlockFitsAndGoesBack) {
   auto owner = fresh_region();
   SampleRegion& r = *owner;
