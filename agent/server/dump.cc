@@ -4,9 +4,12 @@
 // half a file. The profiles are built on the agent thread; the file system work (writes,
 // renames, retention) runs on a writer thread of its own, started with the first dump, so a hung
 // file system (a stale NFS mount, a frozen volume) blocks the writer, never the debug server.
-// One round is in flight at most: a round that comes due while the writer is still busy is
-// skipped (its files count as failures, logged once), so a stuck writer never piles up copies
-// of the profiles. If the writer cannot be started, the agent thread writes, as before.
+// One round is in flight at most. A round that comes due while the writer is still busy waits:
+// it is marked pending and taken as soon as the writer ends its round (a program that raises
+// the dump signal right after seeing a round's heap file gets its next round, even while the
+// round's other files are being written). Rounds due while one is already pending are skipped
+// (their files count as failures, logged once), so a stuck writer never piles up copies of the
+// profiles. If the writer cannot be started, the agent thread writes, as before.
 //
 // A dump must not become the host's problem (issue 18: an interval of one second filled a
 // filesystem, then logged four lines a second forever):
@@ -58,6 +61,8 @@ std::atomic<int> g_slot_state{kFree};
 // round the writer is still writing.
 alignas(Round) unsigned char g_slot_storage[sizeof(Round)];
 Round* g_slot = nullptr;
+// A round came due while the writer was busy; the writer asks for it when it ends its round.
+std::atomic<bool> g_pending{false};
 sem_t g_work;
 enum : int { kNotStarted = 0, kRunning, kUnavailable };
 int g_writer = kNotStarted;  // agent thread only
@@ -141,7 +146,8 @@ void* writer_thread(void*) {
     if (g_slot_state.load(std::memory_order_acquire) != kQueued) continue;
     write_round(*g_slot);
     *g_slot = Round{};  // frees the bytes here, not on the agent thread
-    g_slot_state.store(kFree, std::memory_order_release);
+    g_slot_state.store(kFree, std::memory_order_seq_cst);
+    if (g_pending.exchange(false)) agent_request_dump();  // the round that waited
   }
 }
 
@@ -173,6 +179,16 @@ void write_dump_files_or_throw() {
   if (config().dump_dir[0] == '\0') return;
   static int64_t round = 0;
   bool writer = writer_ready();
+  if (writer && g_slot_state.load(std::memory_order_acquire) != kFree) {
+    // Pending first, then the state again: a writer that ended in between either sees the flag
+    // (and asks for the round) or left the slot free (and the round goes now).
+    bool was_pending = g_pending.exchange(true);
+    if (g_slot_state.load(std::memory_order_seq_cst) == kFree) {
+      g_pending.store(false);
+    } else if (!was_pending) {
+      return;  // taken when the writer ends its round
+    }
+  }
   if (writer && g_slot_state.load(std::memory_order_acquire) != kFree) {
     static bool said = false;  // once: a hung file system stays hung
     if (!said) {
