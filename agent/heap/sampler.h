@@ -152,13 +152,14 @@ inline bool heap_countdown_running(size_t size) {
   return LEAKSCOPE_LIKELY(c > 0);
 }
 
-// The fast path: subtract and branch.
-inline bool should_sample_heap(size_t size) {
+// The fast path: subtract and branch, on one of the thread's countdowns (heap or mmap).
+inline bool should_sample(int64_t& countdown, size_t size) {
   if (LEAKSCOPE_UNLIKELY(!g_sampling.load(std::memory_order_relaxed))) return false;
-  int64_t& c = t_state.heap_countdown;
-  c -= static_cast<int64_t>(size);
-  if (LEAKSCOPE_LIKELY(c > 0)) return false;
-  return countdown_expired(c, static_cast<int64_t>(size));
+  countdown -= static_cast<int64_t>(size);
+  if (LEAKSCOPE_LIKELY(countdown > 0)) return false;
+  return countdown_expired(countdown, static_cast<int64_t>(size));
 }
+
+inline bool should_sample_heap(size_t size) { return should_sample(t_state.heap_countdown, size); }
 
 }  // namespace leakscope::agent

@@ -19,13 +19,7 @@ using namespace leakscope::agent;
 
 namespace {
 
-inline bool should_sample_mmap(size_t size) {
-  if (LEAKSCOPE_UNLIKELY(!g_sampling.load(std::memory_order_relaxed))) return false;
-  int64_t& c = t_state.mmap_countdown;
-  c -= static_cast<int64_t>(size);
-  if (LEAKSCOPE_LIKELY(c > 0)) return false;
-  return countdown_expired(c, static_cast<int64_t>(size));
-}
+inline bool should_sample_mmap(size_t size) { return should_sample(t_state.mmap_countdown, size); }
 
 uintptr_t key_of(const void* start) { return reinterpret_cast<uintptr_t>(start) | 1; }
 
