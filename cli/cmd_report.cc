@@ -17,9 +17,7 @@ struct ReportOptions {
 };
 
 void recompute_verdict(report::Report& r) {
-  auto worst = analysis::Verdict::kNoLeak;
-  for (const analysis::Finding& f : r.findings)
-    if (!f.suppressed && static_cast<int>(f.verdict) < static_cast<int>(worst)) worst = f.verdict;
+  auto worst = analysis::overall_verdict(r.findings);
   if (worst != r.verdict && r.verdict != analysis::Verdict::kInconclusive) {
     r.verdict = worst;
     r.summary = std::string(analysis::to_string(worst)) + " after suppressions; was: " + r.summary;
