@@ -19,6 +19,17 @@ std::vector<report::FlameEntry> flame_entries(std::vector<analysis::StackValue> 
   return out;
 }
 
+// The phases as spans of the points' times (a phase's first and last point are never thinned).
+std::vector<report::PhaseSpan> phases_of(const std::vector<analysis::PointRef>& points) {
+  std::vector<report::PhaseSpan> out;
+  for (const analysis::PointRef& p : points) {
+    if (out.empty() || out.back().name != analysis::to_string(p.phase))
+      out.push_back({analysis::to_string(p.phase), p.t_s, p.t_s});
+    out.back().end_s = p.t_s;
+  }
+  return out;
+}
+
 // The metrics endpoint's labels at the last scrape, and a note when some scrapes failed.
 void add_metrics(const Session& session, analysis::RunModel& m) {
   if (const MetricsScraper* scraper = session.metrics_scraper())
@@ -44,23 +55,21 @@ Result<void> write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-report::Report build_report(const Session& session, const ReportContext& ctx) {
-  analysis::RunModel c = session.run().finish();
-  add_metrics(session, c);
+report::Report build_report(analysis::RunModel c, const RunInfo& info, const ReportContext& ctx) {
   c.run.requested_rate = ctx.requested_rate;
-  if (session.round_ends().size() > 1) c.run.first_round_end_s = session.round_ends().front();
+  if (info.round_ends.size() > 1) c.run.first_round_end_s = info.round_ends.front();
   if (ctx.limit_bytes) c.run.limit_bytes = static_cast<double>(*ctx.limit_bytes);
   analysis::Analysis a = analysis::analyze(c.run, ctx.options);
   report::Report r;
   r.verdict = a.verdict;
   r.summary = a.summary;
   r.target = ctx.target;
-  r.started_at = session.started_at();
+  r.started_at = info.started_at;
   r.duration_s = c.points.empty() ? 0 : c.points.back().t_s;
-  r.interval_s = session.options().interval_s;
+  r.interval_s = info.interval_s;
   r.limit_bytes = ctx.limit_bytes;
   r.limit_source = ctx.limit_source;
-  r.phases = session.phases();
+  r.phases = phases_of(c.points);
   r.t_s = c.run.t_s;
   r.series = std::move(c.series);
   r.findings = std::move(a.findings);
@@ -69,10 +78,18 @@ report::Report build_report(const Session& session, const ReportContext& ctx) {
                                  flame_entries(std::move(c.flame_final)));
   for (analysis::PointRef& p : c.points)
     r.snapshots.push_back({p.t_s, analysis::to_string(p.phase), std::move(p.files)});
-  r.notes = session.notes();
+  r.notes = info.notes;
   for (std::string& n : a.notes) r.notes.push_back(std::move(n));
   for (std::string& n : c.notes) r.notes.push_back(std::move(n));
   return r;
+}
+
+report::Report build_report(const Session& session, const ReportContext& ctx) {
+  analysis::RunModel model = session.run().finish();
+  add_metrics(session, model);
+  RunInfo info{session.started_at(), session.options().interval_s, session.round_ends(),
+               session.notes()};
+  return build_report(std::move(model), info, ctx);
 }
 
 Result<void> write_report_files(const report::Report& r, const std::string& dir) {

@@ -84,7 +84,7 @@ std::string prepare_metrics(const DetectOptions& o, SessionOptions& so) {
 
 int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
                const std::string& error) {
-  session.write_series();
+  session.write_series(ctx.target.command);
   report::Report r = build_report(session, ctx);
   if (!ctx.blind.empty()) {
     r.notes.push_back(ctx.blind);

@@ -156,8 +156,6 @@ void Session::take(Phase phase) {
   Snapshot s;
   s.t_s = now_s();
   s.phase = phase;
-  if (phases_.empty() || phases_.back().name != analysis::to_string(phase))
-    phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
   if (scraper_)
     for (const Endpoint& e : endpoints(options_.source))
       fetch(e.signal, gc_path(e.path, options_.gc_every, count_), s);
@@ -169,7 +167,6 @@ void Session::take(Phase phase) {
     else
       s.errors.push_back(figures.error().message);
   }
-  phases_.back().end_s = s.t_s;
   if (s.metrics) ++metrics_scraped_;
   if (s.profiles.count(Signal::kHeap))
     ++with_heap_;
@@ -228,8 +225,6 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
   }
 }
 
-std::vector<report::PhaseSpan> Session::phases() const { return phases_; }
-
 // One line of DIR/series.jsonl; the first snapshot's is preceded by the header line.
 void Session::append_series_line(const Snapshot& s) {
   std::ofstream out(options_.out_dir + "/series.jsonl", std::ios::binary | std::ios::app);
@@ -260,7 +255,7 @@ void Session::append_series_line(const Snapshot& s) {
   out << line.dump() << "\n";
 }
 
-void Session::write_series() const {
+void Session::write_series(const std::vector<std::string>& command) const {
   std::ifstream in(options_.out_dir + "/series.jsonl", std::ios::binary);
   std::string head_line, line;
   nlohmann::json doc = {
@@ -272,6 +267,9 @@ void Session::write_series() const {
       {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
       {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
       {"snapshots", "@SNAPSHOTS@"},
+      {"command", command},
+      {"round_ends", round_ends_},
+      {"notes", notes_},
   };
   // The snapshots' lines are spliced in as they are (each is one JSON object), not re-parsed.
   std::string text = doc.dump(1);

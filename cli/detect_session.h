@@ -99,9 +99,10 @@ class Session {
   // Metrics scrapes that succeeded, and the first error of one that failed.
   size_t metrics_scraped() const { return metrics_scraped_; }
   const std::string& first_metrics_error() const { return first_metrics_error_; }
-  // Writes DIR/series.json from DIR/series.jsonl (at the end of the run).
-  void write_series() const;
-  std::vector<report::PhaseSpan> phases() const;
+  // Writes DIR/series.json from DIR/series.jsonl (at the end of the run), with what `leakscope
+  // report --reanalyse` needs beside the snapshots: the target's command, the ends of the load's
+  // rounds and the session's notes.
+  void write_series(const std::vector<std::string>& command = {}) const;
   const SessionOptions& options() const { return options_; }
   std::string started_at() const { return started_at_; }
   // Seconds since open().
@@ -136,7 +137,6 @@ class Session {
   std::string first_error_without_heap_;
   size_t metrics_scraped_ = 0;
   std::string first_metrics_error_;
-  std::vector<report::PhaseSpan> phases_;
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
   double max_cost_s_ = 0;
