@@ -1,9 +1,10 @@
 // golden_scrub SOURCE_ROOT IN_DIR OUT_DIR FILE...: makes a recorded run's profiles fit to check
 // in (tests/golden/make_golden.sh): each FILE (a path relative to IN_DIR) is decoded, symbolized
-// here, once, and written to OUT_DIR with its machine paths taken out: a mapping or a source file
-// under SOURCE_ROOT (or the build directory in it) keeps its path relative to it, build IDs are
-// dropped, and every mapping claims its symbols, so the golden test's symbolizer leaves them as
-// they are on any machine.
+// here, once, and written to OUT_DIR with its machine paths taken out: a source file under
+// SOURCE_ROOT keeps its path relative to it, and a mapping there becomes /golden/<that path> (a
+// file no machine has, so the golden test's symbolizer can never resolve it differently); other
+// mappings (system libraries) keep their path and build ID, so elsewhere the symbolizer finds a
+// different build and leaves them as they are.
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -14,9 +15,12 @@
 
 namespace {
 
+bool under(const std::string& path, const std::string& root) {
+  return path.rfind(root + "/", 0) == 0;
+}
+
 std::string relative(const std::string& path, const std::string& root) {
-  if (path.rfind(root + "/", 0) == 0) return path.substr(root.size() + 1);
-  return path;
+  return under(path, root) ? path.substr(root.size() + 1) : path;
 }
 
 }  // namespace
@@ -31,17 +35,17 @@ int main(int argc, char** argv) {
   for (int i = 4; i < argc; ++i) {
     std::ifstream in(in_dir + "/" + argv[i], std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto p = leakscope::decode_profile(std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    auto p = leakscope::decode_profile(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     if (!p) {
       std::fprintf(stderr, "%s: %s\n", argv[i], p.error().message.c_str());
       return 1;
     }
     (void)symbolizer.symbolize(*p);
     for (leakscope::Mapping& m : p->mappings) {
-      m.filename = relative(m.filename, root);
+      if (!under(m.filename, root)) continue;
+      m.filename = "/golden/" + relative(m.filename, root);
       m.build_id.clear();
-      m.has_functions = m.has_filenames = m.has_line_numbers = true;
     }
     for (leakscope::Function& f : p->functions) f.filename = relative(f.filename, root);
     std::vector<uint8_t> out = leakscope::encode_profile(*p);
