@@ -1,9 +1,10 @@
 // The analysis of a run: per-site series in, findings and a verdict out. A run is a sequence of
 // snapshots, each with a time and a phase (baseline, load, cooldown, or watch); for each signal,
-// the CLI turns every snapshot's profile into per-site values (SiteSeriesBuilder) and reads the
-// process figures into totals. analyze() then judges every series (judge.h), names retention
-// (RSS held while the live heap came back), forecasts the time to the memory limit, applies
-// suppressions and orders the findings. It knows nothing of processes, files or HTTP.
+// the run model (run_series.h) turns every snapshot's profile into per-site values
+// (SiteSeriesBuilder) and reads the process figures into totals. analyze() then judges every
+// series (judge.h), names retention (RSS held while the live heap came back), forecasts the time
+// to the memory limit, applies suppressions and orders the findings. It knows nothing of
+// processes, files or HTTP.
 #pragma once
 
 #include <cmath>
