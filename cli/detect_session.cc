@@ -100,6 +100,8 @@ Result<void> Session::open() {
   std::error_code ec;
   std::filesystem::create_directories(options_.out_dir + "/snapshots", ec);
   if (ec) return make_error(options_.out_dir + "/snapshots: " + ec.message());
+  // A directory used before: series.jsonl is appended to, so it starts afresh.
+  std::filesystem::remove(options_.out_dir + "/series.jsonl", ec);
   if (options_.url) scraper_ = std::make_unique<Scraper>(*options_.url);
   if (options_.metrics_url) metrics_ = std::make_unique<MetricsScraper>(*options_.metrics_url);
   t0_ = std::chrono::steady_clock::now();
@@ -271,15 +273,26 @@ void Session::write_series(const std::vector<std::string>& command) const {
       {"round_ends", round_ends_},
       {"notes", notes_},
   };
-  // The snapshots' lines are spliced in as they are (each is one JSON object), not re-parsed.
+  // The snapshots' lines are copied in as they are (each is one JSON object), streamed: neither
+  // file is ever held whole in memory (a day's watch writes hundreds of megabytes).
   std::string text = doc.dump(1);
-  std::string list = "[";
-  std::getline(in, head_line);
-  while (std::getline(in, line))
-    if (!line.empty()) list += (list.size() > 1 ? ",\n  " : "\n  ") + line;
-  list += list.size() > 1 ? "\n ]" : "]";
-  text.replace(text.find("\"@SNAPSHOTS@\""), 13, list);
-  write_atomically(options_.out_dir + "/series.json", text + "\n");
+  size_t at = text.find("\"@SNAPSHOTS@\"");
+  std::string path = options_.out_dir + "/series.json", tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(at));
+    out << "[";
+    std::getline(in, head_line);
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      out << (first ? "\n  " : ",\n  ") << line;
+      first = false;
+    }
+    out << (first ? "]" : "\n ]") << text.substr(at + 13) << "\n";
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 void Session::show_progress(const Snapshot& s) {
