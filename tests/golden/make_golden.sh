@@ -24,8 +24,7 @@ trap '[[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK"' EXIT
 if [[ $only_expected == 0 ]]; then
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   u=http://127.0.0.1:$port
-  # curl loops: wrk (examples/load/paced-load) made no connection from under `leakscope run` on
-  # the machine this was written on, though it does from a test script.
+  # curl loops, a few hundred requests: enough for the leaks to show in a short recording.
   each() { echo "for i in \$(seq $2); do curl -s $u/$1 >/dev/null; done &"; }
   load="$(each append-slice 200) $(each hanging-thread 15) $(each open-file 40)"
   load+=" $(each metrics-by-path 100) $(each steady-cache 200) wait"
