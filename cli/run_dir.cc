@@ -1,8 +1,9 @@
-// See run_dir.h. series.json's snapshots (or series.jsonl's lines after its header) are fed to
-// the run model in order, each with the profiles its "files" name, exactly as the live session
-// fed them; what the session knew beyond the snapshots (the target's command, the ends of the
-// load's rounds, its notes) comes from series.json's header. The metrics' label values (which
-// the live report shows for a growing family) are not recorded, so a re-analysed report has none.
+// See run_dir.h. series.jsonl's lines after its header (or series.json's snapshots, where there
+// is no series.jsonl, as in the golden run) are fed to the run model in order, one at a time,
+// each with the profiles its "files" name, exactly as the live session fed them; what the
+// session knew beyond the snapshots (the target's command, the ends of the load's rounds, its
+// notes) comes from series.json's header. The metrics' label values (which the live report shows
+// for a growing family) are not recorded, so a re-analysed report has none.
 #include "cli/run_dir.h"
 
 #include <fstream>
@@ -61,37 +62,65 @@ void feed(const std::string& dir, const json& s, analysis::RunBuilder& run,
   run.add(std::move(in));
 }
 
-// The header (series.json's fields but "snapshots") and the snapshots, from either file.
-Result<std::pair<json, std::vector<json>>> read_series(const std::string& dir) {
-  try {
-    if (std::ifstream in(dir + "/series.json"); in) {
-      json doc = json::parse(in);
-      std::vector<json> snaps = doc.value("snapshots", json::array()).get<std::vector<json>>();
-      doc.erase("snapshots");
-      return std::make_pair(std::move(doc), std::move(snaps));
+// A run's snapshots one at a time: streamed from series.jsonl where it exists (a day's watch has
+// hundreds of megabytes of them), with the header fields of series.json (but its snapshots) when
+// the run ended; else from series.json whole.
+class SeriesReader {
+ public:
+  Result<void> open(const std::string& dir) {
+    try {
+      std::ifstream whole(dir + "/series.json");
+      lines_.open(dir + "/series.jsonl");
+      if (lines_) {
+        std::string line;
+        std::getline(lines_, line);
+        head_ = json::parse(line);
+        auto skip_snapshots = [](int depth, json::parse_event_t event, json& parsed) {
+          return !(event == json::parse_event_t::key && depth == 1 && parsed == "snapshots");
+        };
+        if (whole) head_.update(json::parse(whole, skip_snapshots));
+        return {};
+      }
+      if (!whole)
+        return make_error(dir + ": neither series.json nor series.jsonl (not a run directory?)");
+      head_ = json::parse(whole);
+      snaps_ = head_.value("snapshots", json::array()).get<std::vector<json>>();
+      head_.erase("snapshots");
+      return {};
+    } catch (const json::exception& e) {
+      return make_error(dir + "/series.json: " + e.what());
     }
-    std::ifstream in(dir + "/series.jsonl");
-    if (!in)
-      return make_error(dir + ": neither series.json nor series.jsonl (not a run directory?)");
-    std::string line;
-    std::getline(in, line);
-    json head = json::parse(line);
-    std::vector<json> snaps;
-    while (std::getline(in, line))
-      if (!line.empty()) snaps.push_back(json::parse(line, nullptr, false));
-    if (!snaps.empty() && snaps.back().is_discarded()) snaps.pop_back();  // cut short
-    return std::make_pair(std::move(head), std::move(snaps));
-  } catch (const json::exception& e) {
-    return make_error(dir + "/series.json: " + e.what());
   }
-}
+  const json& head() const { return head_; }
+  // The next snapshot; false at the end (or at a last line cut short by a kill).
+  bool next(json& s) {
+    if (!lines_.is_open()) {
+      if (at_ >= snaps_.size()) return false;
+      s = std::move(snaps_[at_++]);
+      return true;
+    }
+    std::string line;
+    while (std::getline(lines_, line)) {
+      if (line.empty()) continue;
+      s = json::parse(line, nullptr, false);
+      return !s.is_discarded();
+    }
+    return false;
+  }
+
+ private:
+  json head_;
+  std::ifstream lines_;
+  std::vector<json> snaps_;
+  size_t at_ = 0;
+};
 
 }  // namespace
 
 Result<RunDir> read_run_dir(const std::string& dir, const analysis::SiteOptions& sites) {
-  auto series = read_series(dir);
-  if (!series) return make_error(series.error().message);
-  const auto& [head, snaps] = *series;
+  SeriesReader series;
+  if (auto ok = series.open(dir); !ok) return make_error(ok.error().message);
+  const json& head = series.head();
   RunDir r;
   analysis::RunBuilderOptions options;
   options.sites = sites;
@@ -105,7 +134,7 @@ Result<RunDir> read_run_dir(const std::string& dir, const analysis::SiteOptions&
   std::vector<std::string> notes;
   auto round_ends = head.value("round_ends", std::vector<double>{});
   size_t round = 0;
-  for (const json& s : snaps) {
+  for (json s; series.next(s);) {
     if (!s.is_object()) continue;
     feed(dir, s, run, notes);
     while (round < round_ends.size() && round_ends[round] <= s.value("t_s", 0.0)) {
