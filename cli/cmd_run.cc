@@ -301,6 +301,8 @@ int run_command(RunOptions& o) {
   so.pid = run.target.pid();
   so.interval_s = o.detect.interval_s;
   so.gc_every = *gc;
+  so.run.sites = ctx.options.sites;
+  so.run.go_runtime = ctx.go_runtime;
   so.out_dir = o.detect.out_dir;
   so.progress = stderr_is_tty();
   so.progress_log = !so.progress;

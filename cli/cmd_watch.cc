@@ -96,6 +96,8 @@ int watch_command(WatchOptions& o) {
   if (o.detect.out_dir.empty()) o.detect.out_dir = default_out_dir("watch");
   so.interval_s = o.detect.interval_s;
   so.out_dir = o.detect.out_dir;
+  so.run.sites = ctx.options.sites;
+  so.run.go_runtime = ctx.go_runtime;
   auto gc = parse_gc(o.gc);
   if (!gc) {
     fail("--gc: '" + o.gc + "' is not never, each or every=N");

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/detect_session.h"
 #include "core/analysis/analysis.h"
@@ -24,7 +25,18 @@ struct ReportContext {
   std::string blind;
 };
 
+// What the report says of a run beyond its model: when it started, its pacing, its notes.
+struct RunInfo {
+  std::string started_at;
+  double interval_s = 1;
+  std::vector<double> round_ends;  // the times the load's rounds ended
+  std::vector<std::string> notes;  // the session's, before the analysis's
+};
+
 // Never fails: what cannot be read becomes a note in the report.
+report::Report build_report(analysis::RunModel model, const RunInfo& info,
+                            const ReportContext& context);
+// The same, of a live session (its run model, labels of the metrics scraped, notes).
 report::Report build_report(const Session& session, const ReportContext& context);
 
 // Writes the report's files into `dir`; the error names the file that failed.

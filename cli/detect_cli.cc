@@ -85,6 +85,7 @@ Result<void> prepare_metrics(const DetectOptions& o, SessionOptions& so) {
 
 int finish_run(const Session& session, const ReportContext& ctx, const DetectOptions& o,
                const std::string& error) {
+  session.write_series(ctx.target.command);
   report::Report r = build_report(session, ctx);
   if (!ctx.blind.empty()) {
     r.notes.push_back(ctx.blind);
@@ -101,7 +102,7 @@ int finish_run(const Session& session, const ReportContext& ctx, const DetectOpt
   auto written = write_report_files(r, o.out_dir);
   if (o.json)
     std::fputs(report::to_json(r).c_str(), stdout);
-  else if (!session.snapshots().empty())
+  else if (session.snapshot_count() > 0)
     std::printf("%s\nreport: %s/report.html (and report.json, snapshots/)\n",
                 report::render_text(r).c_str(), o.out_dir.c_str());
   std::fflush(stdout);
@@ -109,7 +110,7 @@ int finish_run(const Session& session, const ReportContext& ctx, const DetectOpt
   if (!error.empty()) {
     // The first line says what went wrong; quoted output, if any, follows it.
     size_t eol = std::min(error.find('\n'), error.size());
-    return fail(error.substr(0, eol) + " (" + std::to_string(session.snapshots().size()) +
+    return fail(error.substr(0, eol) + " (" + std::to_string(session.snapshot_count()) +
                 " snapshots kept in " + o.out_dir + ")" + error.substr(eol));
   }
   return r.verdict == analysis::Verdict::kLeak ? kExitLeakFound : kExitOk;

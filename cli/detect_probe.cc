@@ -1,6 +1,7 @@
 // See detect_probe.h.
 #include "cli/detect_probe.h"
 
+#include <cmath>
 #include <vector>
 
 #include "cli/detect_checks.h"
@@ -33,16 +34,9 @@ Result<bool> PprofProbe::check(const Url& url, pid_t target, const std::string& 
 
 HeapSeen heap_seen(const Session& session) {
   std::vector<double> totals;
-  for (const Snapshot& s : session.snapshots()) {
-    auto it = s.profiles.find(analysis::Signal::kHeap);
-    if (it == s.profiles.end()) continue;
-    auto idx = select_sample_type(it->second, "inuse_space");
-    if (!idx) continue;
-    double total = 0;
-    for (const Sample& smp : it->second.samples)
-      if (*idx < smp.values.size()) total += static_cast<double>(smp.values[*idx]);
-    totals.push_back(total);
-  }
+  if (const std::vector<double>* heap = session.run().heap_totals())
+    for (double t : *heap)
+      if (!std::isnan(t)) totals.push_back(t);
   if (totals.size() < 3) return HeapSeen::kMoving;
   for (double t : totals)
     if (t != totals.front()) return HeapSeen::kMoving;
@@ -51,14 +45,8 @@ HeapSeen heap_seen(const Session& session) {
 
 std::string missing_heap(const Session& session) {
   if (!session.options().url) return "";
-  size_t with = 0, n = session.snapshots().size();
-  std::string first_error;
-  for (const Snapshot& s : session.snapshots()) {
-    if (s.profiles.count(analysis::Signal::kHeap))
-      ++with;
-    else if (first_error.empty() && !s.errors.empty())
-      first_error = s.errors.front();
-  }
+  size_t with = session.with_heap(), n = session.snapshot_count();
+  const std::string& first_error = session.first_error_without_heap();
   if (n < 3 || 2 * with >= n) return "";
   return std::to_string(n - with) + " of " + std::to_string(n) + " snapshots have no heap profile" +
          (first_error.empty() ? std::string() : " (first: " + first_error + ")") +

@@ -91,7 +91,7 @@ const char* to_string(Source s) {
   return "?";
 }
 
-Session::Session(SessionOptions options) : options_(std::move(options)) {
+Session::Session(SessionOptions options) : options_(std::move(options)), run_(options_.run) {
   if (options_.progress_log && !options_.progress) log_ = std::make_unique<ProgressLog>();
 }
 Session::~Session() { clear_progress(); }
@@ -100,6 +100,8 @@ Result<void> Session::open() {
   std::error_code ec;
   std::filesystem::create_directories(options_.out_dir + "/snapshots", ec);
   if (ec) return make_error(options_.out_dir + "/snapshots: " + ec.message());
+  // A directory used before: series.jsonl is appended to, so it starts afresh.
+  std::filesystem::remove(options_.out_dir + "/series.jsonl", ec);
   if (options_.url) scraper_ = std::make_unique<Scraper>(*options_.url);
   if (options_.metrics_url) metrics_ = std::make_unique<MetricsScraper>(*options_.metrics_url);
   t0_ = std::chrono::steady_clock::now();
@@ -118,8 +120,7 @@ void Session::fetch(Signal signal, const std::string& path, Snapshot& s) {
     return;
   }
   char name[64];
-  std::snprintf(name, sizeof name, "snapshots/%04zu.%s.pb.gz", snapshots_.size(),
-                analysis::to_string(signal));
+  std::snprintf(name, sizeof name, "snapshots/%04zu.%s.pb.gz", count_, analysis::to_string(signal));
   write_atomically(options_.out_dir + "/" + name, *body);
   auto profile = decode_profile(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body->data()), body->size()));
@@ -132,7 +133,7 @@ void Session::fetch(Signal signal, const std::string& path, Snapshot& s) {
 }
 
 void Session::scrape_metrics(Snapshot& s) {
-  if (!metrics_ && options_.probe_metrics && options_.url && snapshots_.empty()) {
+  if (!metrics_ && options_.probe_metrics && options_.url && count_ == 0) {
     auto probe = std::make_unique<MetricsScraper>(metrics_beside(*options_.url));
     if (auto first = probe->scrape()) {
       add_note("metrics: found " + probe->text() +
@@ -145,21 +146,21 @@ void Session::scrape_metrics(Snapshot& s) {
   }
   if (!metrics_) return;
   auto series = metrics_->scrape();
-  if (series)
+  if (series) {
     s.metrics = std::move(*series);
-  else
+  } else {
     s.errors.push_back(series.error().message);
+    if (first_metrics_error_.empty()) first_metrics_error_ = series.error().message;
+  }
 }
 
 void Session::take(Phase phase) {
   Snapshot s;
   s.t_s = now_s();
   s.phase = phase;
-  if (phases_.empty() || phases_.back().name != analysis::to_string(phase))
-    phases_.push_back({analysis::to_string(phase), s.t_s, s.t_s});
   if (scraper_)
     for (const Endpoint& e : endpoints(options_.source))
-      fetch(e.signal, gc_path(e.path, options_.gc_every, snapshots_.size()), s);
+      fetch(e.signal, gc_path(e.path, options_.gc_every, count_), s);
   scrape_metrics(s);
   if (options_.pid > 0) {
     auto figures = read_proc_figures(options_.pid);
@@ -168,13 +169,36 @@ void Session::take(Phase phase) {
     else
       s.errors.push_back(figures.error().message);
   }
-  phases_.back().end_s = s.t_s;
+  if (s.metrics) ++metrics_scraped_;
+  if (s.profiles.count(Signal::kHeap))
+    ++with_heap_;
+  else if (first_error_without_heap_.empty() && !s.errors.empty())
+    first_error_without_heap_ = s.errors.front();
+  if (!first_) first_ = s;
+  ++count_;
+  if (options_.progress) show_progress(s);
+  if (log_) log_->maybe_print(*first_, s, time_left());
+  feed(s);
   s.cost_s = now_s() - s.t_s;
   max_cost_s_ = std::max(max_cost_s_, s.cost_s);
-  snapshots_.push_back(std::move(s));
-  write_series_file();
-  if (options_.progress) show_progress(snapshots_.back());
-  if (log_) log_->maybe_print(snapshots_.front(), snapshots_.back(), time_left());
+  append_series_line(s);
+  last_ = std::move(s);
+}
+
+// Hands the snapshot's profiles to the run model (which symbolizes, reduces and drops them).
+void Session::feed(Snapshot& s) {
+  analysis::SnapshotIn in;
+  in.t_s = s.t_s;
+  in.phase = s.phase;
+  in.profiles = std::move(s.profiles);
+  s.profiles.clear();
+  in.rss_bytes = s.proc.rss_bytes;
+  in.pss_bytes = s.proc.pss_bytes;
+  in.threads = s.proc.threads;
+  in.fds = s.proc.fds;
+  if (s.metrics) in.metrics = std::map<std::string, int64_t>(s.metrics->begin(), s.metrics->end());
+  in.files = s.files;
+  run_.add(std::move(in));
 }
 
 void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& stop, bool fast,
@@ -183,13 +207,12 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
   // of a second under load, an agent's a hundredth), recomputed after every snapshot.
   auto every = [&] {
     if (!fast) return options_.interval_s;
-    return analysis::load_interval(options_.interval_s,
-                                   snapshots_.empty() ? 0 : snapshots_.back().cost_s);
+    return analysis::load_interval(options_.interval_s, last_ ? last_->cost_s : 0);
   };
   const double start = now_s();
   phase_end_s_ = max_s >= 0 ? std::optional<double>(start + max_s) : std::nullopt;
   double due = start;
-  if (continuing && !snapshots_.empty()) due = std::max(start, snapshots_.back().t_s + every());
+  if (continuing && last_) due = std::max(start, last_->t_s + every());
   for (;;) {
     while (now_s() < due) {
       if (stop && stop()) return;
@@ -204,21 +227,39 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
   }
 }
 
-std::vector<report::PhaseSpan> Session::phases() const { return phases_; }
+// One line of DIR/series.jsonl; the first snapshot's is preceded by the header line.
+void Session::append_series_line(const Snapshot& s) {
+  std::ofstream out(options_.out_dir + "/series.jsonl", std::ios::binary | std::ios::app);
+  if (count_ == 1) {
+    nlohmann::json head = {
+        {"schema", "leakscope.series-log/v1"},
+        {"started_at", started_at_},
+        {"interval_s", options_.interval_s},
+        {"source", to_string(options_.source)},
+        {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
+        {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
+        {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
+    };
+    out << head.dump() << "\n";
+  }
+  nlohmann::json line = {
+      {"t_s", s.t_s},
+      {"phase", analysis::to_string(s.phase)},
+      {"rss_bytes", opt(s.proc.rss_bytes)},
+      {"pss_bytes", opt(s.proc.pss_bytes)},
+      {"threads", opt(s.proc.threads)},
+      {"fds", opt(s.proc.fds)},
+      {"files", s.files},
+      {"metrics", s.metrics ? nlohmann::json(*s.metrics) : nlohmann::json(nullptr)},
+      {"errors", s.errors},
+      {"cost_s", s.cost_s},
+  };
+  out << line.dump() << "\n";
+}
 
-void Session::write_series_file() const {
-  nlohmann::json snaps = nlohmann::json::array();
-  for (const Snapshot& s : snapshots_)
-    snaps.push_back({{"t_s", s.t_s},
-                     {"phase", analysis::to_string(s.phase)},
-                     {"rss_bytes", opt(s.proc.rss_bytes)},
-                     {"pss_bytes", opt(s.proc.pss_bytes)},
-                     {"threads", opt(s.proc.threads)},
-                     {"fds", opt(s.proc.fds)},
-                     {"files", s.files},
-                     {"metrics", s.metrics ? nlohmann::json(*s.metrics) : nlohmann::json(nullptr)},
-                     {"errors", s.errors},
-                     {"cost_s", s.cost_s}});
+void Session::write_series(const std::vector<std::string>& command) const {
+  std::ifstream in(options_.out_dir + "/series.jsonl", std::ios::binary);
+  std::string head_line, line;
   nlohmann::json doc = {
       {"schema", "leakscope.series/v1"},
       {"started_at", started_at_},
@@ -227,9 +268,31 @@ void Session::write_series_file() const {
       {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
       {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
       {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
-      {"snapshots", snaps},
+      {"snapshots", "@SNAPSHOTS@"},
+      {"command", command},
+      {"round_ends", round_ends_},
+      {"notes", notes_},
   };
-  write_atomically(options_.out_dir + "/series.json", doc.dump(1) + "\n");
+  // The snapshots' lines are copied in as they are (each is one JSON object), streamed: neither
+  // file is ever held whole in memory (a day's watch writes hundreds of megabytes).
+  std::string text = doc.dump(1);
+  size_t at = text.find("\"@SNAPSHOTS@\"");
+  std::string path = options_.out_dir + "/series.json", tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(at));
+    out << "[";
+    std::getline(in, head_line);
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      out << (first ? "\n  " : ",\n  ") << line;
+      first = false;
+    }
+    out << (first ? "]" : "\n ]") << text.substr(at + 13) << "\n";
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 void Session::show_progress(const Snapshot& s) {
@@ -247,7 +310,7 @@ void Session::show_progress(const Snapshot& s) {
   }
   if (s.proc.threads) line += "threads " + std::to_string(*s.proc.threads) + "  ";
   if (s.proc.fds) line += "fds " + std::to_string(*s.proc.fds) + "  ";
-  line += std::to_string(snapshots_.size()) + " snapshots";
+  line += std::to_string(count_) + " snapshots";
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   progress_shown_ = true;

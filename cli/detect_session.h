@@ -1,12 +1,18 @@
-// A sampling session: snapshots of one target, taken every interval and phase by phase, kept in
-// memory for the analysis and on disk as they are taken (so a crash of the target, or of
-// leakscope, leaves every snapshot so far readable):
+// A sampling session: snapshots of one target, taken every interval and phase by phase, each fed
+// at once to the run model (analysis::RunBuilder, which symbolizes and reduces it, so the session
+// holds no profile past the snapshot that brought it) and written to disk as it is taken (so a
+// crash of the target, or of leakscope, leaves every snapshot so far readable):
 //   DIR/snapshots/NNNN.<signal>.pb.gz   the profiles exactly as served (gzip'd pprof), which
 //                                       `leakscope top` / `diff` and pprof open directly;
-//   DIR/series.json                     schema "leakscope.series/v1": per snapshot its time,
-//                                       phase, /proc figures, files, scrape errors and, with
-//                                       metrics, the series count of every metric family
-//                                       ("metrics": {"name": 12}, null when not scraped).
+//   DIR/series.jsonl                    appended as snapshots are taken: a first line with the
+//                                       schema "leakscope.series-log/v1" and the header fields
+//                                       of series.json, then one line per snapshot as in
+//                                       series.json's "snapshots";
+//   DIR/series.json                     written when the run ends (write_series()), schema
+//                                       "leakscope.series/v1": per snapshot its time, phase,
+//                                       /proc figures, files, scrape errors and, with metrics,
+//                                       the series count of every metric family ("metrics":
+//                                       {"name": 12}, null when not scraped).
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +29,7 @@
 #include "cli/detect_proc.h"
 #include "cli/detect_scrape.h"
 #include "core/analysis/finding.h"
+#include "core/analysis/run_series.h"
 #include "core/profile/profile.h"
 #include "core/report/report.h"
 
@@ -53,8 +60,9 @@ struct SessionOptions {
   double interval_s = 1;
   int gc_every = 1;  // Go heap: force a GC (?gc=1) every Nth snapshot, 0 never (detect_gc.h)
   std::string out_dir;
-  bool progress = false;      // a one-line progress display on stderr
-  bool progress_log = false;  // stderr is a log: a plain progress line every few seconds
+  bool progress = false;            // a one-line progress display on stderr
+  bool progress_log = false;        // stderr is a log: a plain progress line every few seconds
+  analysis::RunBuilderOptions run;  // site rule options, go_runtime, resolution bounds
 };
 
 class Session {
@@ -74,13 +82,27 @@ class Session {
   void run_phase(analysis::Phase phase, double max_s, const std::function<bool()>& stop,
                  bool fast = false, bool continuing = false);
   // Marks the end of a round of the load (after a snapshot taken there); see round_ends().
-  void end_round() { round_ends_.push_back(snapshots_.empty() ? 0 : snapshots_.back().t_s); }
+  void end_round() {
+    round_ends_.push_back(last_ ? last_->t_s : 0);
+    run_.end_round();
+  }
   const std::vector<double>& round_ends() const { return round_ends_; }
   // Wall time of the slowest snapshot so far (fetching, decoding and writing it).
   double snapshot_cost_s() const { return max_cost_s_; }
 
-  const std::vector<Snapshot>& snapshots() const { return snapshots_; }
-  std::vector<report::PhaseSpan> phases() const;
+  // The run model, fed every snapshot so far.
+  const analysis::RunBuilder& run() const { return run_; }
+  size_t snapshot_count() const { return count_; }
+  // Snapshots with a heap profile, and the first error of one without.
+  size_t with_heap() const { return with_heap_; }
+  const std::string& first_error_without_heap() const { return first_error_without_heap_; }
+  // Metrics scrapes that succeeded, and the first error of one that failed.
+  size_t metrics_scraped() const { return metrics_scraped_; }
+  const std::string& first_metrics_error() const { return first_metrics_error_; }
+  // Writes DIR/series.json from DIR/series.jsonl (at the end of the run), with what `leakscope
+  // report --reanalyse` needs beside the snapshots: the target's command, the ends of the load's
+  // rounds and the session's notes.
+  void write_series(const std::vector<std::string>& command = {}) const;
   const SessionOptions& options() const { return options_; }
   std::string started_at() const { return started_at_; }
   // Seconds since open().
@@ -95,8 +117,9 @@ class Session {
  private:
   void fetch(analysis::Signal signal, const std::string& path, Snapshot& s);
   void scrape_metrics(Snapshot& s);
-  void write_series_file() const;
+  void append_series_line(const Snapshot& s);
   void show_progress(const Snapshot& s);
+  void feed(Snapshot& s);
   std::optional<double> time_left() const {
     return phase_end_s_ ? std::optional<double>(*phase_end_s_ - now_s()) : std::nullopt;
   }
@@ -106,8 +129,14 @@ class Session {
   std::unique_ptr<MetricsScraper> metrics_;
   std::chrono::steady_clock::time_point t0_;
   std::string started_at_;
-  std::vector<Snapshot> snapshots_;
-  std::vector<report::PhaseSpan> phases_;
+  analysis::RunBuilder run_;
+  std::optional<Snapshot> first_;  // with its profiles, for the progress log's top grower
+  std::optional<Snapshot> last_;   // without them
+  size_t count_ = 0;
+  size_t with_heap_ = 0;
+  std::string first_error_without_heap_;
+  size_t metrics_scraped_ = 0;
+  std::string first_metrics_error_;
   std::vector<std::string> notes_;
   bool progress_shown_ = false;
   double max_cost_s_ = 0;

@@ -4,6 +4,7 @@
 #include "cli/detect_target.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,8 +42,12 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv,
     setpgid(0, 0);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    // Nothing of leakscope's past stdio: the symbolizer's ELF files (opened by libdw, without
+    // O_CLOEXEC, while snapshots are taken) pushed wrk's sockets past its event loop's 16 slots,
+    // and every connection of a --load failed ("Socket errors: connect 2").
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     execvp(args[0], args.data());
     int err = errno;

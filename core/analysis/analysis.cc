@@ -330,22 +330,53 @@ Analysis analyze(const RunSeries& run, const AnalysisOptions& o) {
   std::erase_if(out.findings, [&](const Finding& f) {
     return f.verdict == Verdict::kNoLeak && ++shown > o.max_no_leak_shown;
   });
-  out.verdict = Verdict::kNoLeak;
-  for (const Finding& f : out.findings)
-    if (!f.suppressed && rank(f.verdict) < rank(out.verdict)) out.verdict = f.verdict;
+  out.verdict = overall_verdict(out.findings);
   out.summary = summarize(out);
   return out;
 }
 
+Verdict overall_verdict(const std::vector<Finding>& findings) {
+  Verdict v = Verdict::kNoLeak;
+  for (const Finding& f : findings)
+    if (!f.suppressed && rank(f.verdict) < rank(v)) v = f.verdict;
+  return v;
+}
+
 void SiteSeriesBuilder::mark_present(size_t i, Signal signal) {
+  snapshots_ = std::max(snapshots_, i + 1);
   auto& p = present_[signal];
   p.resize(snapshots_, false);
-  if (i < snapshots_) p[i] = true;
+  p[i] = true;
+}
+
+namespace {
+// Keeps v[i] where keep[i]; entries past v's end (not seen yet) are skipped.
+template <typename T>
+void keep_only(std::vector<T>& v, const std::vector<bool>& keep) {
+  size_t out = 0;
+  for (size_t i = 0; i < v.size() && i < keep.size(); ++i)
+    if (keep[i]) v[out++] = v[i];
+  v.resize(out);
+}
+}  // namespace
+
+void SiteSeriesBuilder::compact(const std::vector<bool>& keep) {
+  std::vector<size_t> new_index(keep.size() + 1, 0);  // old position -> last kept at or before
+  size_t n = 0;
+  for (size_t i = 0; i < keep.size(); ++i) {
+    if (keep[i]) ++n;
+    new_index[i] = n == 0 ? 0 : n - 1;
+  }
+  for (Stack& s : stacks_) {
+    keep_only(s.values, keep);
+    if (s.last < keep.size()) s.last = new_index[s.last];
+  }
+  for (auto& [signal, p] : present_) keep_only(p, keep);
+  snapshots_ = n;
 }
 
 void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& stack, double value,
                             const std::vector<Label>& labels, double objects) {
-  if (i >= snapshots_) return;
   mark_present(i, signal);
   std::string key(1, static_cast<char>('0' + static_cast<int>(signal)));
   for (const Frame& f : stack)  // the line too: inlined frames share their location's address
@@ -355,6 +386,7 @@ void SiteSeriesBuilder::add(size_t i, Signal signal, const std::vector<Frame>& s
     stacks_.push_back({signal, stack, std::vector<double>(snapshots_, 0.0)});
   }
   Stack& s = stacks_[it->second];
+  s.values.resize(snapshots_, 0.0);
   s.values[i] += value;
   if (s.last_value < 0 || i > s.last) {  // a later snapshot: its labels start afresh
     s.last = i;
@@ -429,7 +461,8 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
       site.series.signal = s.signal;
       site.series.values.assign(snapshots_, 0.0);
     }
-    for (size_t i = 0; i < snapshots_; ++i) site.series.values[i] += s.values[i];
+    for (size_t i = 0; i < snapshots_ && i < s.values.size(); ++i)
+      site.series.values[i] += s.values[i];
     add_details(site.series, site.latest, s);
     site.members.emplace_back(&s, at);
     if (site.best == nullptr || s.last > site.best->last ||
@@ -445,7 +478,7 @@ std::vector<SiteSeries> SiteSeriesBuilder::finish(std::vector<std::string>* wrap
     SiteSeries s = std::move(site.series);
     const auto& present = present_.at(key.first);
     for (size_t i = 0; i < snapshots_; ++i)
-      if (!present[i]) s.values[i] = NAN;
+      if (i >= present.size() || !present[i]) s.values[i] = NAN;
     out.push_back(std::move(s));
   }
   return out;

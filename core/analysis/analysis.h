@@ -1,9 +1,10 @@
 // The analysis of a run: per-site series in, findings and a verdict out. A run is a sequence of
 // snapshots, each with a time and a phase (baseline, load, cooldown, or watch); for each signal,
-// the CLI turns every snapshot's profile into per-site values (SiteSeriesBuilder) and reads the
-// process figures into totals. analyze() then judges every series (judge.h), names retention
-// (RSS held while the live heap came back), forecasts the time to the memory limit, applies
-// suppressions and orders the findings. It knows nothing of processes, files or HTTP.
+// the run model (run_series.h) turns every snapshot's profile into per-site values
+// (SiteSeriesBuilder) and reads the process figures into totals. analyze() then judges every
+// series (judge.h), names retention (RSS held while the live heap came back), forecasts the time
+// to the memory limit, applies suppressions and orders the findings. It knows nothing of
+// processes, files or HTTP.
 #pragma once
 
 #include <cmath>
@@ -82,15 +83,22 @@ struct Analysis {
 
 Analysis analyze(const RunSeries& run, const AnalysisOptions& options = {});
 
+// The overall verdict of a set of findings: the most severe of those not suppressed (leak, then
+// retention, inconclusive, no leak). analyze() and `leakscope report --suppress` both use it.
+Verdict overall_verdict(const std::vector<Finding>& findings);
+
 // Accumulates per-stack values snapshot by snapshot; finish() names every stack's site with one
 // SiteRule learned over all the run's stacks (so allocator wrappers are found from all of them,
 // and a stack's site does not change between snapshots), and sums the stacks of each site (same
 // site frame, same caller). The representative stack is the largest contributor at the latest
-// snapshot.
+// snapshot. Snapshots past the count given grow it (RunBuilder feeds them one at a time).
 class SiteSeriesBuilder {
  public:
-  explicit SiteSeriesBuilder(size_t snapshots, SiteOptions options = {})
+  explicit SiteSeriesBuilder(size_t snapshots = 0, SiteOptions options = {})
       : snapshots_(snapshots), options_(std::move(options)) {}
+  // Keeps the snapshots whose `keep` is true (in order) and drops the others' values: a run that
+  // grows too long thins its older points (run_series.h). keep.size() is the snapshot count.
+  void compact(const std::vector<bool>& keep);
   // Snapshot `i` has a profile of `signal` (its sites not seen there count 0, not NaN).
   void mark_present(size_t i, Signal signal);
   // `labels`: the sample's labels (fds: kind, path, peer; threads: state); `objects`: its in-use

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # leakscope watch URL on a service already running under the agent, then leakscope report DIR:
-# the hanging-thread leak is found by its function, the report re-renders from report.json, and
-# a suppressions file for that function turns the verdict into no leak (exit 0).
+# the hanging-thread leak is found by its function, the report re-renders from report.json, is the
+# same when interpreted again from the snapshots (report --reanalyse), and a suppressions file
+# for that function turns the verdict into no leak (exit 0).
 set -euo pipefail
 source "$(dirname "$0")/../detective/lib.sh"
 demo_service cpp
@@ -28,6 +29,16 @@ rc=0
 leakscope_rc report "$WORK/out" >"$WORK/again.txt" || rc=$?
 [[ $rc -eq 3 ]] && [[ $(head -1 "$WORK/again.txt") == "$(head -1 "$WORK/watch.txt")" ]]
 [[ -s $WORK/out/report.html ]]
+# Interpreted again from its snapshots (the run model fed from disk): the same report.
+cp -r "$WORK/out" "$WORK/again"
+rc=0
+leakscope_rc report --reanalyse --json "$WORK/again" >"$WORK/again.json" || rc=$?
+[[ $rc -eq 3 ]] || { echo "FAIL: report --reanalyse: exit $rc, expected 3" >&2; exit 1; }
+python3 - "$WORK/out/report.json" "$WORK/again.json" <<'PY'
+import json, sys
+live, again = (json.load(open(p)) for p in sys.argv[1:])
+assert live == again, [k for k in live if live[k] != again.get(k)]
+PY
 # Suppress the accepted site: no leak left.
 printf '# accepted for this test\nleak_hanging_thread\n' >"$WORK/supp"
 rc=0
