@@ -38,7 +38,7 @@ Result<report::Report> reanalyse(const ReportOptions& o) {
   d.wrappers = o.wrappers;
   d.limit = o.limit;
   ReportContext ctx;
-  if (std::string bad = prepare_context(d, 0, ctx); !bad.empty()) return make_error(bad);
+  if (auto ok = prepare_context(d, 0, ctx); !ok) return make_error(ok.error().message);
   auto run = read_run_dir(o.dir, ctx.options.sites);
   if (!run) return make_error(run.error().message);
   ctx.target = run->target;

@@ -50,6 +50,7 @@ const char* to_string(Signal s) { return name_of(kSignals, s); }
 const char* to_string(Phase p) { return name_of(kPhases, p); }
 const char* to_string(Verdict v) { return name_of(kVerdicts, v); }
 std::optional<Signal> signal_from_string(const std::string& s) { return parse(kSignals, s); }
+std::optional<Phase> phase_from_string(const std::string& s) { return parse(kPhases, s); }
 std::optional<Verdict> verdict_from_string(const std::string& s) { return parse(kVerdicts, s); }
 
 const char* unit_of(Signal s) {

@@ -25,6 +25,7 @@ const char* to_string(Signal s);
 const char* to_string(Phase p);
 const char* to_string(Verdict v);
 std::optional<Signal> signal_from_string(const std::string& s);
+std::optional<Phase> phase_from_string(const std::string& s);
 std::optional<Verdict> verdict_from_string(const std::string& s);
 // "bytes" for heap, mmap and rss; "count" for the others ("series" for metrics).
 const char* unit_of(Signal s);
