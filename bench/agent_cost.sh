@@ -30,7 +30,7 @@ AGENT=$BUILD/libleakscope.so
 PROG=$BUILD/agent_cost_churn
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 RUN_RATE=16384  # leakscope run's default --rate (cli/cmd_run.cc)
-ROWS=${ROWS:-default dormant run run_nobudget jemalloc jemalloc_prof rate1_heaptrack t16_default t16_run redis}
+ROWS=${ROWS:-default dormant run run_budget jemalloc jemalloc_prof rate1_heaptrack t16_default t16_run redis}
 TMP=$(mktemp -d)
 SERVER_PID=
 cleanup() {
@@ -48,8 +48,9 @@ setting_cmd() {
     glibc) CMD=(env) ;;
     agent) CMD=(env LD_PRELOAD="$AGENT") ;;
     dormant) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_DORMANT=1) ;;
-    run) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE") ;;
-    run_nobudget) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE" LEAKSCOPE_MAX_SAMPLES_PER_SEC=0) ;;
+    # leakscope run: 16 KiB with the sample budget off (cli/cmd_run.cc)
+    run) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE" LEAKSCOPE_MAX_SAMPLES_PER_SEC=0) ;;
+    run_budget) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE") ;;
     rate1) CMD=(env LD_PRELOAD="$AGENT" LEAKSCOPE_RATE=1) ;;
     jemalloc) CMD=(env LD_PRELOAD="$JEMALLOC") ;;
     agent_jemalloc) CMD=(env LD_PRELOAD="$AGENT:$JEMALLOC") ;;
@@ -71,8 +72,8 @@ timed() {
 ROW_DEFS=(
   "default|agent, default rate (512 KiB), vs glibc|agent|glibc|$ITERS|2"
   "dormant|agent, dormant, vs glibc|dormant|glibc|$ITERS|2"
-  "run|agent at 16 KiB (run's default, sample budget on), vs glibc|run|glibc|$ITERS|2"
-  "run_nobudget|agent at 16 KiB, no sample budget, vs glibc|run_nobudget|glibc|$ITERS|2"
+  "run|agent at 16 KiB, no sample budget (leakscope run's), vs glibc|run|glibc|$ITERS|2"
+  "run_budget|agent at 16 KiB with the default sample budget, vs glibc|run_budget|glibc|$ITERS|2"
   "jemalloc|agent in front of jemalloc, default rate, vs jemalloc|agent_jemalloc|jemalloc|$ITERS|2"
   "jemalloc_prof|jemalloc's sampler (prof:true,lg_prof_sample:19) vs jemalloc|jemalloc_prof|jemalloc|$ITERS|2"
   "rate1_heaptrack|agent at rate 1 vs heaptrack (a tenth of the work)|rate1|heaptrack|$((ITERS / 10))|2"
@@ -90,7 +91,7 @@ redis_run() {
   port=$(free_port)
   case $1 in
     agent) env_args=(LD_PRELOAD="$AGENT") ;;
-    run) env_args=(LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE") ;;
+    run) env_args=(LD_PRELOAD="$AGENT" LEAKSCOPE_RATE="$RUN_RATE" LEAKSCOPE_MAX_SAMPLES_PER_SEC=0) ;;
   esac
   env "${env_args[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize no >"$TMP/redis.log" 2>&1 &

@@ -131,7 +131,10 @@ __attribute__((noinline)) inline bool countdown_expired(int64_t& countdown, int6
   }
   if (sampled && heap && g_rate > 1) {  // rate 1 (every allocation) has no budget
     t_rest.sample_shift = t_rest.heap_shift;
-    if (++t_rest.window_samples >= kBudgetWindow && !large && g_max_samples_per_sec > 0) {
+    // Only the drawn samples count: an allocation of the rate or more is sampled whatever the
+    // rate (exactly, weight 1), so raising the rate could not spare it, and a thread that takes
+    // big blocks with little CPU (a request handler keeping buffers) must not coarsen the rest.
+    if (!large && ++t_rest.window_samples >= kBudgetWindow && g_max_samples_per_sec > 0) {
       budget_window_end(t_rest);
       rate = rate_of_shift(t_rest.heap_shift);  // the next distance runs at the new rate
     }

@@ -103,6 +103,10 @@ bool coarse_rate(const RunSeries& run) {
 }
 
 std::string lower_rate_advice(const RunSeries& run) {
+  if (run.rate_raised_by_budget)
+    return "the agent raised its sampling rate for allocation-heavy threads to stay within "
+           "LEAKSCOPE_MAX_SAMPLES_PER_SEC: raise that budget (0 turns it off), or run a longer "
+           "load";
   return "set runtime.MemProfileRate = " + std::to_string(static_cast<long>(run.requested_rate)) +
          " as the first line of main() (Go ignores GODEBUG=memprofilerate), or run a longer load";
 }

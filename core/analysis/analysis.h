@@ -52,6 +52,9 @@ struct RunSeries {
   std::vector<Phase> phase;   // one per snapshot
   double sampling_rate = 0;   // heap/mmap profiles' mean bytes between samples; <= 1: exact
   double requested_rate = 0;  // the rate asked for (--rate); 0: not known
+  // The agent's sample budget raised the rate of allocation-heavy threads (its profiles say
+  // so in a comment): sampling_rate is then the base rate times the largest raise seen.
+  bool rate_raised_by_budget = false;
   // When the load ran in rounds: the time the first one ended (a snapshot is taken there).
   std::optional<double> first_round_end_s;
   std::vector<SiteSeries> sites;

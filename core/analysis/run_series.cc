@@ -3,11 +3,30 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 
 #include "core/profile/profile_ops.h"
 
 namespace leakscope::analysis {
 namespace {
+
+// The agent's sample budget (agent/heap/sampler.h) raises the rate of allocation-heavy threads
+// and says by how much at most in a comment: "... sampled at up to N x the rate ...". The
+// profile's period stays the base rate; each sample is weighted at its own, so values are
+// unbiased but coarser. 1 when the comment is absent.
+double budget_raise(const Profile& p) {
+  static constexpr std::string_view kMark = "leakscope: sample budget: ";
+  static constexpr std::string_view kUpTo = "at up to ";
+  for (const std::string& c : p.comments) {
+    if (c.compare(0, kMark.size(), kMark) != 0) continue;
+    size_t at = c.find(kUpTo);
+    if (at == std::string::npos) continue;
+    double factor = std::strtod(c.c_str() + at + kUpTo.size(), nullptr);
+    if (factor > 1 && factor < 1e9) return factor;
+  }
+  return 1;
+}
 
 // The value index a signal is read from: inuse_space for heap and mmap, the last (default)
 // sample type otherwise.
@@ -99,8 +118,11 @@ void RunBuilder::reduce(size_t i, Signal signal, Profile& p) {
                         : "symbolizing: " + ok.error().message);
   auto idx = value_index(p, signal);
   if (!idx) return;
-  if (signal == Signal::kHeap && sampling_rate_ == 0 && p.period > 0)
-    sampling_rate_ = static_cast<double>(p.period);
+  if (signal == Signal::kHeap && p.period > 0) {
+    double factor = budget_raise(p);
+    if (factor > 1) rate_raised_by_budget_ = true;
+    sampling_rate_ = std::max(sampling_rate_, static_cast<double>(p.period) * factor);
+  }
   sites_.mark_present(i, signal);
   std::optional<size_t> objects;
   if (signal == Signal::kHeap)
@@ -206,6 +228,7 @@ RunModel RunBuilder::finish() const {
   m.snapshots = snapshots_;
   m.run.go_runtime = options_.go_runtime;
   m.run.sampling_rate = sampling_rate_;
+  m.run.rate_raised_by_budget = rate_raised_by_budget_;
   for (const Point& p : points_) {
     m.run.t_s.push_back(p.ref.t_s);
     m.run.phase.push_back(p.ref.phase);

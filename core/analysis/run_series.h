@@ -116,6 +116,7 @@ class RunBuilder {
   size_t snapshots_ = 0;
   size_t stride_ = 1;  // the older points kept are those whose seq is a multiple of it
   double sampling_rate_ = 0;
+  bool rate_raised_by_budget_ = false;
   std::optional<Profile> before_heap_, last_heap_;
   bool before_set_ = false;
   bool last_has_heap_ = false;

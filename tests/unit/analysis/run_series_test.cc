@@ -154,5 +154,32 @@ TEST(RunBuilder, LongRunIsThinnedEvenlyAndKeepsItsBoundaries) {
   EXPECT_EQ(a.verdict, Verdict::kLeak) << a.summary;
 }
 
+// The agent's sample budget raises the rate of allocation-heavy threads and says so in a
+// comment; the run's sampling rate (its noise floors) is the base rate times the largest raise.
+TEST(RunBuilder, TheSampleBudgetsRaiseCoarsensTheSamplingRate) {
+  RunBuilder b;
+  for (int i = 0; i < 4; ++i) {
+    SnapshotIn s = snapshot(i, Phase::kLoad, 1000 * i, 5000);
+    Profile& p = s.profiles[Signal::kHeap];
+    p.period = 16384;
+    if (i == 2)
+      p.comments.push_back(
+          "leakscope: sample budget: allocation-heavy threads sampled at up to 8 x the rate "
+          "(LEAKSCOPE_MAX_SAMPLES_PER_SEC=20000); values are weighted at each sample's own rate");
+    b.add(std::move(s));
+  }
+  RunModel m = b.finish();
+  EXPECT_EQ(m.run.sampling_rate, 8 * 16384.0);
+  EXPECT_TRUE(m.run.rate_raised_by_budget);
+
+  RunBuilder plain;
+  SnapshotIn s = snapshot(0, Phase::kLoad, 0, 5000);
+  s.profiles[Signal::kHeap].period = 16384;
+  plain.add(std::move(s));
+  RunModel n = plain.finish();
+  EXPECT_EQ(n.run.sampling_rate, 16384.0);
+  EXPECT_FALSE(n.run.rate_raised_by_budget);
+}
+
 }  // namespace
 }  // namespace leakscope::analysis
