@@ -227,20 +227,24 @@ void Session::run_phase(Phase phase, double max_s, const std::function<bool()>& 
   }
 }
 
+// What series.jsonl's header line and series.json share: the run's source and start.
+nlohmann::json Session::series_header(const char* schema) const {
+  return {
+      {"schema", schema},
+      {"started_at", started_at_},
+      {"interval_s", options_.interval_s},
+      {"source", to_string(options_.source)},
+      {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
+      {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
+      {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
+  };
+}
+
 // One line of DIR/series.jsonl; the first snapshot's is preceded by the header line.
 void Session::append_series_line(const Snapshot& s) {
   std::ofstream out(options_.out_dir + "/series.jsonl", std::ios::binary | std::ios::app);
   if (count_ == 1) {
-    nlohmann::json head = {
-        {"schema", "leakscope.series-log/v1"},
-        {"started_at", started_at_},
-        {"interval_s", options_.interval_s},
-        {"source", to_string(options_.source)},
-        {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
-        {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
-        {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
-    };
-    out << head.dump() << "\n";
+    out << series_header("leakscope.series-log/v1").dump() << "\n";
   }
   nlohmann::json line = {
       {"t_s", s.t_s},
@@ -260,19 +264,11 @@ void Session::append_series_line(const Snapshot& s) {
 void Session::write_series(const std::vector<std::string>& command) const {
   std::ifstream in(options_.out_dir + "/series.jsonl", std::ios::binary);
   std::string head_line, line;
-  nlohmann::json doc = {
-      {"schema", "leakscope.series/v1"},
-      {"started_at", started_at_},
-      {"interval_s", options_.interval_s},
-      {"source", to_string(options_.source)},
-      {"url", options_.url ? nlohmann::json(options_.url->text()) : nlohmann::json(nullptr)},
-      {"pid", options_.pid > 0 ? nlohmann::json(options_.pid) : nlohmann::json(nullptr)},
-      {"metrics_url", metrics_ ? nlohmann::json(metrics_->text()) : nlohmann::json(nullptr)},
-      {"snapshots", "@SNAPSHOTS@"},
-      {"command", command},
-      {"round_ends", round_ends_},
-      {"notes", notes_},
-  };
+  nlohmann::json doc = series_header("leakscope.series/v1");
+  doc["snapshots"] = "@SNAPSHOTS@";
+  doc["command"] = command;
+  doc["round_ends"] = round_ends_;
+  doc["notes"] = notes_;
   // The snapshots' lines are copied in as they are (each is one JSON object), streamed: neither
   // file is ever held whole in memory (a day's watch writes hundreds of megabytes).
   std::string text = doc.dump(1);

@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,6 +119,7 @@ class Session {
   void fetch(analysis::Signal signal, const std::string& path, Snapshot& s);
   void scrape_metrics(Snapshot& s);
   void append_series_line(const Snapshot& s);
+  nlohmann::json series_header(const char* schema) const;
   void show_progress(const Snapshot& s);
   void feed(Snapshot& s);
   std::optional<double> time_left() const {
